@@ -1,0 +1,151 @@
+"""Units (the government tree) and the people who belong to them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role, role_has
+
+
+class Unit(models.Model):
+    class Kind(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        DEPARTMENT = "department", _("Department")
+        DISTRICT = "district", _("District")
+        COMMUNE = "commune", _("Commune")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=255)
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_remote_site = models.BooleanField(_("remote site (điểm cầu)"), default=False)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestors(self) -> list[Unit]:
+        chain: list[Unit] = []
+        node = self.parent
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    def descendant_ids(self) -> set[int]:
+        """Ids of this unit and everything below it, at any depth (one query per level)."""
+        found = {self.pk}
+        frontier = {self.pk}
+        while frontier:
+            frontier = set(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
+            found |= frontier
+        return found
+
+
+class User(AbstractUser):
+    full_name = models.CharField(_("full name"), max_length=255)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    position = models.CharField(_("position"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.DELEGATE)
+    calendar_token = models.CharField(_("calendar feed key"), max_length=64, unique=True, editable=False)
+
+    objects = UserManager()
+    REQUIRED_FIELDS = ["email", "full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["full_name", "username"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.calendar_token:
+            self.calendar_token = secrets.token_urlsafe(32)
+        if self.is_superuser and self.role != Role.SYSTEM_ADMIN:
+            self.role = Role.SYSTEM_ADMIN
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def can(self, permission: str) -> bool:
+        return self.is_active and (self.is_superuser or role_has(self.role, permission))
+
+    @property
+    def is_system_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.SYSTEM_ADMIN
+
+    def reset_calendar_token(self) -> None:
+        self.calendar_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["calendar_token"])
+
+
+class LoginRecord(models.Model):
+    """The login log: every sign-in attempt, successful or not. Append-only."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("user"))
+    username = models.CharField(_("user name"), max_length=150)
+    success = models.BooleanField(_("success"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=255, blank=True)
+    via = models.CharField(_("via"), max_length=16, default="web")
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("login record")
+        verbose_name_plural = _("login log")
+        ordering = ["-at"]
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API and the socket. Only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    @classmethod
+    def issue(cls, user: User, name: str = "") -> tuple[ApiToken, str]:
+        raw = "ph_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:8])
+        return token, raw
+
+    @classmethod
+    def authenticate(cls, raw: str) -> User | None:
+        token = cls.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+        if token is None or not token.user.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user

@@ -1,0 +1,66 @@
+"""The ``phonghop`` command: the common tasks in one place.
+
+    phonghop start [--demo] [--host H] [--port P]   migrate, (seed demo data), serve with Daphne
+    phonghop demo                                 seed the demo province and print its logins
+    phonghop manage <django command ...>          any manage.py command
+    phonghop mediaworker                          an out-of-process media worker (video work)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def _prepare(demo: bool) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    try:
+        call_command("compilemessages", verbosity=0, ignore=[".venv"])
+    except Exception as exc:  # gettext missing: the committed .mo files are used as they are
+        print(f"compilemessages skipped: {exc}", file=sys.stderr)
+    if demo:
+        call_command("seed_demo")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="phonghop", description="Phòng họp số")
+    sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="migrate and serve (Daphne: HTTP and WebSocket)")
+    start.add_argument("--demo", action="store_true", help="seed the demo province first")
+    start.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    start.add_argument("--port", default=os.environ.get("PORT", "8000"))
+    sub.add_parser("demo", help="seed the demo province and print its logins")
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    sub.add_parser("mediaworker", help="run an out-of-process media worker")
+    args = parser.parse_args(argv)
+
+    _django()
+    from django.core.management import call_command, execute_from_command_line
+
+    if args.command == "start":
+        _prepare(args.demo)
+        print(f"Phòng họp số: http://{args.host}:{args.port}/", flush=True)
+        from daphne.cli import CommandLineInterface
+
+        CommandLineInterface().run(["-b", args.host, "-p", str(args.port), "config.asgi:application"])
+    elif args.command == "demo":
+        _prepare(True)
+    elif args.command == "manage":
+        execute_from_command_line(["phonghop", *args.args])
+    elif args.command == "mediaworker":
+        call_command("mediaworker")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The NinjaAPI object and its JSON error format: {"error": {"code", "message"}} in Vietnamese."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from meetings.api import directory, meetings
+from meetings.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Phòng họp số API",
+    version="1",
+    description="Meetings, agendas, participants and invitations. Errors: {\"error\": {\"code\", \"message\"}}.",
+    urls_namespace="api-v1",
+)
+
+
+def error(request: HttpRequest, status: int, code: str, message: str, field: str | None = None):
+    body = {"code": code, "message": str(message)}
+    if field:
+        body["field"] = field
+    return api.create_response(request, {"error": body}, status=status)
+
+
+@api.exception_handler(ServiceError)
+def on_service_error(request, exc: ServiceError):
+    return error(request, exc.status, exc.code, exc.message, exc.field)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return error(request, 401, "unauthenticated", _("Please sign in or send a valid API token."))
+
+
+@api.exception_handler(ValidationError)
+def on_invalid(request, exc: ValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+    message = _("The data sent is not valid")
+    if where:
+        message = _("The data sent is not valid: field “%(field)s”.") % {"field": where}
+    return error(request, 422, "validation_error", message, where)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return error(request, 404, "not_found", _("Not found, or you may not see it."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    return error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc: Exception):
+    log.exception("API error on %s", request.path)
+    return error(request, 500, "server_error", _("An unexpected error happened. Nothing was changed."))
+
+
+api.add_router("/", directory.router)
+api.add_router("/meetings", meetings.router)

@@ -1,0 +1,93 @@
+"""Tokens, the caller, units, people, notifications, and the pulls other systems make."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router
+from ninja.responses import Status
+
+from accounts.models import ApiToken, LoginRecord, Unit, User
+from meetings.api.auth import AUTH, actor
+from meetings.api.schemas import Error, MeetingSummary, NotificationOut, PersonOut, TokenIn, TokenOut, UnitOut
+from meetings.api.serialize import meeting_summary, person
+from meetings.errors import Forbidden, Invalid
+from meetings.models import Notification
+from meetings.queries import search_meetings
+
+router = Router(tags=["directory"])
+
+
+@router.post("/auth/token", response={200: TokenOut, 401: Error}, auth=None, summary="Exchange a user name and password for a bearer token")
+def issue_token(request, payload: TokenIn):
+    user = authenticate(request, username=payload.username, password=payload.password)
+    ip = request.META.get("REMOTE_ADDR")
+    if user is None:
+        LoginRecord.objects.create(username=payload.username[:150], success=False, ip=ip, via="api")
+        return Status(401, {"error": {"code": "bad_credentials", "message": _("Wrong user name or password.")}})
+    LoginRecord.objects.create(user=user, username=user.username, success=True, ip=ip, via="api")
+    raw = ApiToken.issue(user, payload.name or "api")[1]
+    return {"token": raw, "user": person(user)}
+
+
+@router.get("/me", response=PersonOut, auth=AUTH)
+def me(request):
+    return person(actor(request))
+
+
+@router.get("/units", response=list[UnitOut], auth=AUTH)
+def units(request):
+    return list(Unit.objects.all())
+
+
+@router.get("/people", response=list[PersonOut], auth=AUTH, summary="People directory (for choosing participants)")
+def people(request, q: str = "", unit_id: int | None = None, limit: int = 50):
+    qs = User.objects.filter(is_active=True).select_related("unit")
+    if q:
+        qs = qs.filter(full_name__icontains=q) | qs.filter(username__icontains=q)
+    if unit_id:
+        qs = qs.filter(unit_id=unit_id)
+    return [person(u) for u in qs[: max(1, min(limit, 500))]]
+
+
+def _when(when: str) -> str:
+    if when not in ("upcoming", "past", "ongoing"):
+        raise Invalid(_("“when” must be upcoming, ongoing or past."), field="when")
+    return "finished" if when == "past" else when
+
+
+@router.get("/units/{unit_id}/meetings", response=list[MeetingSummary], auth=AUTH, summary="Meetings hosted by a unit")
+def unit_meetings(request, unit_id: int, when: str = "upcoming", limit: int = 100, offset: int = 0):
+    get_object_or_404(Unit, pk=unit_id)
+    qs = search_meetings(actor(request), when=_when(when), host_unit=unit_id)
+    return [meeting_summary(m) for m in qs[offset: offset + max(1, min(limit, 500))]]
+
+
+@router.get("/people/{user_id}/meetings", response=list[MeetingSummary], auth=AUTH, summary="Meetings a person takes part in")
+def person_meetings(request, user_id: int, when: str = "upcoming", limit: int = 100, offset: int = 0):
+    user = actor(request)
+    target = get_object_or_404(User, pk=user_id)
+    if target.pk != user.pk and not (user.is_system_admin or (user.role == "unit_admin" and target.unit_id in
+                                                              (user.unit.descendant_ids() if user.unit_id else set()))):
+        raise Forbidden()
+    qs = search_meetings(user, when=_when(when), person=target)
+    return [meeting_summary(m) for m in qs[offset: offset + max(1, min(limit, 500))]]
+
+
+@router.get("/notifications", response=list[NotificationOut], auth=AUTH)
+def notifications(request, unread: bool = False, limit: int = 50):
+    qs = Notification.objects.filter(user=actor(request))
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return list(qs[: max(1, min(limit, 500))])
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut, auth=AUTH)
+def mark_read(request, notification_id: int):
+    note = get_object_or_404(Notification, pk=notification_id, user=actor(request))
+    if note.read_at is None:
+        note.read_at = timezone.now()
+        note.save(update_fields=["read_at"])
+    return note

@@ -1,0 +1,230 @@
+"""Create, change, publish and cancel meetings; the status machine lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.models import Unit, User
+from meetings import permissions
+from meetings.errors import Forbidden, Invalid
+from meetings.models import Meeting, MeetingKind, Participant, Room
+from meetings.services import events, invitations
+from meetings.workdays import latest_notice_date, working_days_between
+
+S = Meeting.Status
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.PUBLISHED, S.CANCELLED},
+    S.PUBLISHED: {S.IN_PROGRESS, S.CANCELLED},
+    S.IN_PROGRESS: {S.ENDED},
+    S.ENDED: {S.ARCHIVED},
+    S.ARCHIVED: set(),
+    S.CANCELLED: set(),
+}
+EDITABLE_STATUSES = {S.DRAFT, S.PUBLISHED, S.IN_PROGRESS}
+# Fields whose change after publishing means the participants must be told again.
+NOTIFY_FIELDS = {"start", "end", "room", "location", "format"}
+FIELDS = (
+    "title", "kind", "description", "host_unit", "chair", "secretary", "start", "end", "room", "location",
+    "format", "classification", "urgent", "preparation", "contact",
+)
+
+
+def meeting_data(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.pk,
+        "title": meeting.title,
+        "status": meeting.status,
+        "start": meeting.start.isoformat(),
+        "end": meeting.end.isoformat(),
+        "place": meeting.place,
+        "format": meeting.format,
+        "urgent": meeting.urgent,
+        "classification": meeting.classification,
+    }
+
+
+def _check_fields(meeting: Meeting) -> None:
+    if not (meeting.title or "").strip():
+        raise Invalid(_("The meeting needs a title."), field="title")
+    if meeting.start is None or meeting.end is None:
+        raise Invalid(_("The meeting needs a start and an end time."), field="start")
+    if meeting.end <= meeting.start:
+        raise Invalid(_("The meeting must end after it starts."), field="end")
+    if meeting.classification != Meeting.Classification.NONE and not settings.PHONGHOP_ALLOW_CLASSIFIED:
+        raise Invalid(
+            _("This system is not approved for classified meetings (Mật, Tối mật, Tuyệt mật)."),
+            "classified_not_allowed", field="classification",
+        )
+
+
+def _resolve(values: dict[str, Any]) -> dict[str, Any]:
+    """Turn ids given by the API or a form into objects, refusing ids that do not exist."""
+    lookups = {"kind": MeetingKind, "host_unit": Unit, "room": Room, "chair": User, "secretary": User}
+    out = dict(values)
+    for name, model in lookups.items():
+        if name in out and isinstance(out[name], int):
+            obj = model.objects.filter(pk=out[name]).first()
+            if obj is None:
+                raise Invalid(_("Unknown value for %(field)s.") % {"field": name}, field=name)
+            out[name] = obj
+    return out
+
+
+def _ensure_role_participant(meeting: Meeting, user: User | None, role: str) -> None:
+    if user is None:
+        return
+    participant, created = Participant.objects.get_or_create(
+        meeting=meeting, user=user, defaults={"role": role, "rsvp": Participant.Rsvp.CONFIRMED,
+                                              "can_vote": role == Participant.Role.CHAIR},
+    )
+    if not created and participant.role != role and participant.role in (Participant.Role.DELEGATE, Participant.Role.GUEST):
+        participant.role = role
+        participant.save(update_fields=["role"])
+
+
+def _set_sites(meeting: Meeting, site_ids: list[int] | None) -> None:
+    if site_ids is None:
+        return
+    sites = list(Unit.objects.filter(pk__in=site_ids))
+    if len(sites) != len(set(site_ids)):
+        raise Invalid(_("Unknown remote site."), field="remote_sites")
+    meeting.remote_sites.set(sites)
+
+
+@transaction.atomic
+def create_meeting(actor: User, *, remote_sites: list[int] | None = None, **values: Any) -> Meeting:
+    values = _resolve(values)
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise Invalid(_("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
+    values.setdefault("host_unit", actor.unit)
+    if values["host_unit"] is None:
+        raise Invalid(_("Choose the host unit."), field="host_unit")
+    if not permissions.can_create_in(actor, values["host_unit"].pk):
+        raise Forbidden(_("You may not create meetings for this unit."))
+    if values.get("secretary") is None and actor.role == "secretary":
+        values["secretary"] = actor
+    meeting = Meeting(created_by=actor, **values)
+    _check_fields(meeting)
+    meeting.save()
+    _set_sites(meeting, remote_sites)
+    _ensure_role_participant(meeting, meeting.chair, Participant.Role.CHAIR)
+    _ensure_role_participant(meeting, meeting.secretary, Participant.Role.SECRETARY)
+    events.record(meeting, "meeting.created", meeting_data(meeting), actor)
+    events.audit(actor, "meeting.create", meeting, meeting.title)
+    return meeting
+
+
+def _lock(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+@transaction.atomic
+def update_meeting(actor: User, meeting: Meeting, *, remote_sites: list[int] | None = None, **values: Any) -> Meeting:
+    meeting = _lock(meeting)
+    permissions.require_edit(actor, meeting)
+    if meeting.status not in EDITABLE_STATUSES:
+        raise Invalid(_("A meeting that has ended or was cancelled can no longer be changed."), "not_editable")
+    values = _resolve(values)
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise Invalid(_("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
+    if "host_unit" in values and values["host_unit"].pk != meeting.host_unit_id:
+        if not permissions.can_create_in(actor, values["host_unit"].pk):
+            raise Forbidden(_("You may not move the meeting to this unit."))
+    changed = {name for name, value in values.items() if getattr(meeting, name) != value}
+    for name, value in values.items():
+        setattr(meeting, name, value)
+    _check_fields(meeting)
+    if changed:
+        meeting.save()
+    _set_sites(meeting, remote_sites)
+    _ensure_role_participant(meeting, meeting.chair, Participant.Role.CHAIR)
+    _ensure_role_participant(meeting, meeting.secretary, Participant.Role.SECRETARY)
+    if changed or remote_sites is not None:
+        events.record(meeting, "meeting.updated", meeting_data(meeting), actor)
+        events.audit(actor, "meeting.update", meeting, meeting.title, fields=sorted(changed))
+    if meeting.status != S.DRAFT and changed & NOTIFY_FIELDS:
+        invitations.send_change(meeting, actor)
+    return meeting
+
+
+def notice_problem(meeting: Meeting, now: dt.datetime | None = None) -> str | None:
+    """Why the meeting cannot be published without the urgent flag, or None when it can."""
+    now = timezone.localtime(now or timezone.now())
+    lead = settings.PHONGHOP_INVITATION_LEAD_DAYS
+    meeting_day = timezone.localtime(meeting.start).date()
+    if meeting.urgent or working_days_between(now.date(), meeting_day) >= lead:
+        return None
+    return _(
+        "Invitations must go out at least %(days)d working days before the meeting (by %(date)s). "
+        "Mark the meeting as urgent (họp đột xuất) to publish it now."
+    ) % {"days": lead, "date": date_format(latest_notice_date(meeting_day, lead), "SHORT_DATE_FORMAT")}
+
+
+def _transition(meeting: Meeting, target: str) -> None:
+    if target not in ALLOWED_TRANSITIONS[meeting.status]:
+        raise Invalid(
+            _("A meeting in state “%(from)s” cannot become “%(to)s”.")
+            % {"from": meeting.get_status_display(), "to": S(target).label},
+            "bad_transition",
+        )
+    meeting.status = target
+
+
+@transaction.atomic
+def publish_meeting(actor: User, meeting: Meeting) -> Meeting:
+    meeting = _lock(meeting)
+    permissions.require_edit(actor, meeting)
+    _transition(meeting, S.PUBLISHED)
+    if meeting.start <= timezone.now():
+        raise Invalid(_("The meeting's start time has already passed."), "start_in_past")
+    problem = notice_problem(meeting)
+    if problem:
+        raise Invalid(problem, "notice_too_short", field="urgent")
+    if not meeting.participants.exists():
+        raise Invalid(_("Add participants before publishing."), "no_participants")
+    meeting.published_at = timezone.now()
+    meeting.save(update_fields=["status", "published_at", "updated_at"])
+    events.record(meeting, "meeting.status", meeting_data(meeting), actor)
+    events.audit(actor, "meeting.publish", meeting, meeting.title)
+    invitations.send_invitations(meeting, actor)
+    return meeting
+
+
+@transaction.atomic
+def cancel_meeting(actor: User, meeting: Meeting, reason: str) -> Meeting:
+    meeting = _lock(meeting)
+    permissions.require_edit(actor, meeting)
+    if not reason.strip():
+        raise Invalid(_("Give the reason for cancelling."), "reason_required", field="reason")
+    was_published = meeting.status != S.DRAFT
+    _transition(meeting, S.CANCELLED)
+    meeting.cancel_reason = reason.strip()
+    meeting.save(update_fields=["status", "cancel_reason", "updated_at"])
+    events.record(meeting, "meeting.status", meeting_data(meeting), actor)
+    events.audit(actor, "meeting.cancel", meeting, meeting.title, reason=meeting.cancel_reason)
+    if was_published:
+        invitations.send_cancellation(meeting, actor)
+    return meeting
+
+
+@transaction.atomic
+def change_status(actor: User, meeting: Meeting, target: str) -> Meeting:
+    """Start, end or archive a meeting (publishing and cancelling have their own services)."""
+    if target in (S.PUBLISHED, S.CANCELLED):
+        raise Invalid(_("Use publish or cancel for this."), "bad_transition")
+    meeting = _lock(meeting)
+    permissions.require_edit(actor, meeting)
+    _transition(meeting, target)
+    meeting.save(update_fields=["status", "updated_at"])
+    events.record(meeting, "meeting.status", meeting_data(meeting), actor)
+    events.audit(actor, f"meeting.{target}", meeting, meeting.title)
+    return meeting

@@ -1,0 +1,158 @@
+"""Shared fixtures: a small province and the people the tests tell stories about.
+
+Services the scaled mode needs (PostgreSQL, Redis) and Chromium are real, never mocked. Under CI=true
+a missing one fails the run; elsewhere its tests are skipped, and the summary says so loudly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from django.utils import timezone
+from scripts_path import services  # noqa: F401  (sets sys.path for scripts/)
+
+CI = os.environ.get("CI") == "true"
+_missing: dict[str, str] = {}
+
+
+def pytest_configure(config):
+    from services_up import main as service_up
+
+    for marker, service in (("browser", "chromium"), ("redis", "redis"), ("postgres", "postgres")):
+        if not service_up(service):
+            _missing[marker] = service
+    if CI and _missing:
+        pytest.exit(f"CI=true but these services are missing: {', '.join(sorted(_missing.values()))}", returncode=3)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for marker, service in _missing.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=f"SKIPPED LOUDLY: {service} is not available here"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _missing:
+        terminalreporter.section("MISSING SERVICES", sep="!", red=True, bold=True)
+        for marker, service in _missing.items():
+            terminalreporter.write_line(f"!!! tests marked '{marker}' were SKIPPED: {service} is not available", red=True)
+
+
+# People and units --------------------------------------------------------------------------------
+
+@pytest.fixture
+def units(db):
+    from accounts.models import Unit
+
+    province = Unit.objects.create(code="tinh", name="UBND tỉnh", kind=Unit.Kind.PROVINCE)
+    office = Unit.objects.create(code="vp", name="Văn phòng UBND tỉnh", kind=Unit.Kind.DEPARTMENT, parent=province)
+    finance = Unit.objects.create(code="stc", name="Sở Tài chính", kind=Unit.Kind.DEPARTMENT, parent=province)
+    district = Unit.objects.create(
+        code="huyen-a", name="Huyện An Phú", kind=Unit.Kind.DISTRICT, parent=province, is_remote_site=True
+    )
+    commune = Unit.objects.create(
+        code="xa-a", name="Xã An Lạc", kind=Unit.Kind.COMMUNE, parent=district, is_remote_site=True
+    )
+    return {"province": province, "office": office, "finance": finance, "district": district, "commune": commune}
+
+
+PASSWORD = "mat-khau-thu-nghiem-2026"
+
+
+def make_user(username: str, unit, role: str, full_name: str | None = None, **extra):
+    from accounts.models import User
+
+    user = User(username=username, full_name=full_name or username.title(), unit=unit, role=role,
+                email=f"{username}@example.vn", **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def people(units):
+    """lan (secretary, office), minh (chair, province), hoa and binh (delegates, office and finance),
+    tuan (delegate of the district: another unit), khach (guest), hanh (unit admin, office), root (system admin)."""
+    return {
+        "lan": make_user("lan", units["office"], "secretary", "Nguyễn Thị Lan"),
+        "minh": make_user("minh", units["province"], "chair", "Trần Văn Minh"),
+        "hoa": make_user("hoa", units["office"], "delegate", "Phạm Thị Hoa"),
+        "binh": make_user("binh", units["finance"], "delegate", "Lê Văn Bình"),
+        "tuan": make_user("tuan", units["district"], "delegate", "Đỗ Minh Tuấn"),
+        "khach": make_user("khach", units["finance"], "guest", "Khách Mời"),
+        "hanh": make_user("hanh", units["office"], "unit_admin", "Lê Thị Hạnh"),
+        "root": make_user("root", units["province"], "system_admin", "Quản trị", is_superuser=True, is_staff=True),
+        "operator": make_user("diemcau", units["district"], "site_operator", "Điểm cầu An Phú"),
+    }
+
+
+def in_days(days: int, hour: int = 8) -> dt.datetime:
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+
+
+@pytest.fixture
+def meeting(people, units):
+    """A draft meeting of the office, chaired by minh, prepared by lan, three weeks ahead."""
+    from meetings.services import meetings
+
+    return meetings.create_meeting(
+        people["lan"], title="Họp thường kỳ tháng 12", host_unit=units["office"], chair=people["minh"],
+        secretary=people["lan"], start=in_days(21), end=in_days(21, 11), location="Phòng họp số 1",
+    )
+
+
+@pytest.fixture
+def published(meeting, people):
+    """The meeting with an agenda item and hoa and binh invited, then published."""
+    from meetings.services import agenda, meetings, participants
+
+    agenda.add_item(people["lan"], meeting, title="Báo cáo kinh tế - xã hội")
+    participants.add_participant(people["lan"], meeting, people["hoa"])
+    participants.add_participant(people["lan"], meeting, people["binh"])
+    return meetings.publish_meeting(people["lan"], meeting)
+
+
+class Api:
+    """A REST client speaking as one person through a bearer token."""
+
+    def __init__(self, client, token: str | None):
+        self.client = client
+        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+
+    def _call(self, method: str, path: str, data=None):
+        fn = getattr(self.client, method)
+        kwargs = dict(self.headers)
+        if data is not None:
+            kwargs.update(data=data, content_type="application/json")
+        return fn(f"/api/v1{path}", **kwargs)
+
+    def get(self, path, **params):
+        from urllib.parse import urlencode
+
+        return self._call("get", path + ("?" + urlencode(params) if params else ""))
+
+    def post(self, path, data=None):
+        return self._call("post", path, data if data is not None else {})
+
+    def patch(self, path, data):
+        return self._call("patch", path, data)
+
+    def delete(self, path):
+        return self._call("delete", path)
+
+
+@pytest.fixture
+def api(client):
+    """api(person) → an Api client with a fresh token for that person; api(None) → anonymous."""
+    from accounts.models import ApiToken
+
+    def for_person(user):
+        if user is None:
+            return Api(client, None)
+        return Api(client, ApiToken.issue(user, "test")[1])
+
+    return for_person
