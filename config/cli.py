@@ -3,7 +3,6 @@
     phonghop start [--demo] [--host H] [--port P]   migrate, (seed demo data), serve with Daphne
     phonghop demo                                 seed the demo province and print its logins
     phonghop manage <django command ...>          any manage.py command
-    phonghop mediaworker                          an out-of-process media worker (video work)
 """
 
 from __future__ import annotations
@@ -42,11 +41,10 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("demo", help="seed the demo province and print its logins")
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("args", nargs=argparse.REMAINDER)
-    sub.add_parser("mediaworker", help="run an out-of-process media worker")
     args = parser.parse_args(argv)
 
     _django()
-    from django.core.management import call_command, execute_from_command_line
+    from django.core.management import execute_from_command_line
 
     if args.command == "start":
         _prepare(args.demo)
@@ -58,8 +56,6 @@ def main(argv: list[str] | None = None) -> None:
         _prepare(True)
     elif args.command == "manage":
         execute_from_command_line(["phonghop", *args.args])
-    elif args.command == "mediaworker":
-        call_command("mediaworker")
 
 
 if __name__ == "__main__":
