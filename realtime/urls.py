@@ -1,3 +1,10 @@
-"""Pages of the live room (delegate's room, chair's console). Filled in by the live-room work."""
+"""Pages of the live room, mounted at /live/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from realtime import views
+
+urlpatterns = [
+    path("<int:meeting_id>/", views.room, name="live-room"),
+    path("<int:meeting_id>/console/", views.console, name="live-console"),
+]

@@ -1,0 +1,231 @@
+// What the delegate's room and the chair's console share: translated strings, small DOM helpers,
+// the connection banner, the header, the quorum banner, the current item and speaker with timers.
+
+import { MeetingSocket, socketUrl } from "./socket.js";
+import {
+  currentItem,
+  formatDuration,
+  itemTimeLeft,
+  nextItem,
+  participantById,
+  quorum,
+  speakerTimeLeft,
+} from "./state.js";
+
+function readJSON(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : {};
+}
+
+export const config = readJSON("live-config");
+const strings = readJSON("live-strings");
+
+// A translated string, with %(name)s placeholders filled from params.
+export function t(key, params = {}) {
+  const text = strings[key] ?? key;
+  return text.replace(/%\((\w+)\)s/g, (_, name) => String(params[name] ?? ""));
+}
+
+export function $(id) {
+  return document.getElementById(id);
+}
+
+// el("li", {class: "x", dataset: {id: 3}}, "text", child): text is always set as text, never as HTML.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value == null || value === false) continue;
+    if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name === "class") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function setText(id, text) {
+  const node = $(id);
+  if (node && node.textContent !== text) node.textContent = text;
+}
+
+export function replaceChildren(node, children) {
+  node.replaceChildren(...children);
+}
+
+let toastTimer = null;
+export function toast(message) {
+  const node = $("toast");
+  node.textContent = message;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    node.hidden = true;
+  }, 6000);
+}
+
+// Start the socket and wire the banners; render(state) runs on every change, tick(state) every second.
+export function startLive({ render, tick }) {
+  const socket = new MeetingSocket(socketUrl(config.meeting_id), {
+    onState: (state) => {
+      renderHeader(state);
+      render(state, socket);
+      tick(state, socket);
+    },
+    onStatus: (status) => showConnection(status),
+    onFatal: (code) => showFatal(code),
+    onError: (error) => toast(error.message || t("action_failed")),
+  });
+  socket.connect();
+  setInterval(() => {
+    if (socket.state.meeting) tick(socket.state, socket);
+  }, 1000);
+  return socket;
+}
+
+// Run a command from a button: the button is busy until the server answers; a refusal is shown.
+export async function run(socket, name, args = {}, button = null) {
+  if (button) button.setAttribute("aria-busy", "true");
+  try {
+    return await socket.command(name, args);
+  } catch (error) {
+    toast(error.message && error.message !== "error" ? error.message : t("action_failed"));
+    return null;
+  } finally {
+    if (button) button.removeAttribute("aria-busy");
+  }
+}
+
+function showConnection(status) {
+  const banner = $("connection-banner");
+  document.body.dataset.connection = status;
+  if (status === "online" || status === "closed") {
+    banner.hidden = true;
+    return;
+  }
+  banner.textContent = status === "reconnecting" ? t("reconnecting") : t("connecting");
+  banner.hidden = false;
+}
+
+function showFatal(code) {
+  const banner = $("fatal-banner");
+  banner.replaceChildren(t(`closed_${code}`));
+  if (code === 4401 && config.login_url) {
+    banner.append(" ", el("a", { href: config.login_url }, t("sign_in")));
+  }
+  banner.hidden = false;
+  document.body.dataset.connection = "closed";
+}
+
+function renderHeader(state) {
+  if (!state.meeting) return;
+  setText("meeting-title", state.meeting.title || "");
+  const chip = $("meeting-status");
+  chip.dataset.status = state.meeting.status;
+  chip.textContent = t(`status_${state.meeting.status}`);
+}
+
+export function participantName(state, id) {
+  const p = participantById(state, id);
+  return p ? p.name : "—";
+}
+
+export function renderQuorum(state) {
+  const node = $("quorum-banner");
+  if (!node) return;
+  const q = quorum(state);
+  node.dataset.reached = q.reached ? "yes" : "no";
+  node.textContent = t(q.reached ? "quorum_reached" : "quorum_missing", q);
+}
+
+export function renderCurrentItem(state) {
+  const item = currentItem(state);
+  if (!item) {
+    setText("item-order", "");
+    setText("current-item", t("no_item"));
+    setText("item-presenter", "");
+  } else {
+    setText("item-order", t("item_number", { order: item.order }));
+    setText("current-item", item.title);
+    setText("item-presenter", item.presenter ? t("presenter", { name: item.presenter }) : "");
+  }
+  const next = nextItem(state);
+  setText("next-item", next ? t("next_item", { title: `${next.order}. ${next.title}` }) : "");
+}
+
+export function renderSpeaker(state) {
+  const speaker = state.live.speaker;
+  const node = $("speaker");
+  node.dataset.empty = speaker ? "no" : "yes";
+  setText("speaker", speaker ? participantName(state, speaker.participant_id) : t("no_speaker"));
+  setText("speaker-kind", speaker ? t(`kind_${speaker.kind || "speak"}`) : "");
+}
+
+export function renderFloor(state) {
+  const node = $("floor-state");
+  node.dataset.floor = state.live.floor;
+  node.textContent = t(`floor_${state.live.floor}`);
+}
+
+// The two timers, counted down against the server's clock.
+export function tickTimers(state, socket) {
+  const now = socket.now();
+  showTimer("item-timer", itemTimeLeft(state, now));
+  showTimer("speaker-timer", speakerTimeLeft(state, now));
+}
+
+function showTimer(id, seconds) {
+  const node = $(id);
+  if (!node) return;
+  const wrapper = node.closest(".timer");
+  if (seconds == null) {
+    if (wrapper) wrapper.hidden = true;
+    return;
+  }
+  if (wrapper) wrapper.hidden = false;
+  node.dataset.over = seconds < 0 ? "yes" : "no";
+  const text = formatDuration(seconds);
+  setText(id, seconds < 0 ? `${text} (${t("over_time")})` : text);
+}
+
+export function renderAgenda(state, { onGoto = null } = {}) {
+  const list = $("agenda");
+  if (!list) return;
+  const items = [...state.agenda].sort((a, b) => a.order - b.order);
+  replaceChildren(
+    list,
+    items.map((item) => {
+      const current = item.id === state.live.current_item;
+      return el(
+        "li",
+        { class: current ? "agenda__item is-current" : "agenda__item", "aria-current": current ? "step" : null },
+        el("span", { class: "agenda__order" }, `${item.order}.`),
+        el(
+          "span",
+          { class: "agenda__text" },
+          el("span", { class: "agenda__title" }, item.title),
+          item.presenter ? el("span", { class: "agenda__presenter" }, item.presenter) : null,
+        ),
+        el("span", { class: "agenda__minutes" }, t("limit_minutes", { minutes: item.planned_minutes })),
+        onGoto && !current
+          ? el(
+              "button",
+              { type: "button", class: "btn btn--small", dataset: { goto: item.id }, onclick: (ev) => onGoto(item, ev.currentTarget) },
+              t("go_to_item"),
+            )
+          : current
+            ? el("span", { class: "chip chip--current" }, t("current"))
+            : null,
+      );
+    }),
+  );
+}
+
+export function timeOfDay(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleTimeString(document.documentElement.lang || "vi", { hour: "2-digit", minute: "2-digit" });
+}
