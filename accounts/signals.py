@@ -1,4 +1,8 @@
-"""Keep the login log from Django's own authentication signals."""
+"""Keep the login log from Django's own authentication signals.
+
+A view that signs people in some other way than the web form (the API token endpoint) marks the
+request with ``login_via`` so the log says which door was used.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,31 @@ from django.dispatch import receiver
 from accounts.models import LoginRecord
 
 
-def _client(request) -> tuple[str | None, str]:
+def _client(request) -> tuple[str | None, str, str]:
     if request is None:
-        return None, ""
-    return request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:255]
+        return None, "", "web"
+    return (
+        request.META.get("REMOTE_ADDR"),
+        request.META.get("HTTP_USER_AGENT", "")[:255],
+        getattr(request, "login_via", "web"),
+    )
+
+
+def record_success(request, user) -> LoginRecord:
+    ip, agent, via = _client(request)
+    return LoginRecord.objects.create(
+        user=user, username=user.get_username(), success=True, ip=ip, user_agent=agent, via=via
+    )
 
 
 @receiver(user_logged_in)
 def record_login(sender, request, user, **kwargs) -> None:
-    ip, agent = _client(request)
-    LoginRecord.objects.create(user=user, username=user.get_username(), success=True, ip=ip, user_agent=agent)
+    record_success(request, user)
 
 
 @receiver(user_login_failed)
 def record_failed_login(sender, credentials, request=None, **kwargs) -> None:
-    ip, agent = _client(request)
+    ip, agent, via = _client(request)
     LoginRecord.objects.create(
-        username=str(credentials.get("username", ""))[:150], success=False, ip=ip, user_agent=agent
+        username=str(credentials.get("username", ""))[:150], success=False, ip=ip, user_agent=agent, via=via
     )

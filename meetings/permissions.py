@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from accounts.roles import CREATE_MEETING, SEE_ALL_MEETINGS, SEE_UNIT_MEETINGS, Role
+from accounts.roles import CREATE_MEETING, OPERATE_SITE, SEE_ALL_MEETINGS, SEE_UNIT_MEETINGS, Role
 from meetings.errors import Forbidden, NotFound
 from meetings.models import Meeting
 
@@ -24,10 +24,13 @@ def visible_meetings(user: User) -> QuerySet[Meeting]:
         return meetings.none()
     if user.can(SEE_ALL_MEETINGS):
         return meetings
-    not_draft = ~Q(status=Meeting.Status.DRAFT)
+    # A meeting cancelled before it was ever published was never announced: it stays with its editors.
+    not_draft = ~Q(status=Meeting.Status.DRAFT) & ~Q(status=Meeting.Status.CANCELLED, published_at__isnull=True)
     rule = Q(chair=user) | Q(secretary=user) | (Q(participants__user=user) & not_draft)
     if user.unit_id and user.can(SEE_UNIT_MEETINGS):
         rule |= Q(host_unit_id=user.unit_id) & not_draft
+    if user.unit_id and user.can(OPERATE_SITE):
+        rule |= Q(remote_sites=user.unit_id) & not_draft
     managed = admin_unit_ids(user)
     if managed:
         rule |= Q(host_unit_id__in=managed)

@@ -42,7 +42,11 @@ def on_unauthenticated(request, exc):
 @api.exception_handler(ValidationError)
 def on_invalid(request, exc: ValidationError):
     first = exc.errors[0] if exc.errors else {}
-    where = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+    loc = list(first.get("loc", ()))
+    # ("body", "payload", "start") names the field "start"; ("query", "when") names "when".
+    if loc[:1] == ["body"] and len(loc) > 2:
+        loc = loc[1:]
+    where = ".".join(str(p) for p in loc[1:]) or None
     message = _("The data sent is not valid")
     if where:
         message = _("The data sent is not valid: field “%(field)s”.") % {"field": where}

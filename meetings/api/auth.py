@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from accounts.models import ApiToken, User
+from meetings.errors import Forbidden
 
 
 class TokenAuth(HttpBearer):
@@ -16,7 +21,20 @@ class TokenAuth(HttpBearer):
         return user
 
 
-AUTH = [TokenAuth(), SessionAuth()]
+class SessionCsrfAuth(SessionAuth):
+    """The browser's session. Unsafe methods need the CSRF token; without a session the caller is
+    simply not signed in (401), whatever the method."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if not request.user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise Forbidden(_("The security token of the form is missing or expired. Reload the page and try again."),
+                            "csrf_failed")
+        return request.user
+
+
+AUTH = [TokenAuth(), SessionCsrfAuth()]
 
 
 def actor(request: HttpRequest) -> User:

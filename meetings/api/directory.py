@@ -9,12 +9,14 @@ from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
 
-from accounts.models import ApiToken, LoginRecord, Unit, User
+from accounts.models import ApiToken, Unit, User
+from accounts.signals import record_success
 from meetings.api.auth import AUTH, actor
 from meetings.api.schemas import Error, MeetingSummary, NotificationOut, PersonOut, TokenIn, TokenOut, UnitOut
 from meetings.api.serialize import meeting_summary, person
 from meetings.errors import Forbidden, Invalid
 from meetings.models import Notification
+from meetings.permissions import admin_unit_ids
 from meetings.queries import search_meetings
 
 router = Router(tags=["directory"])
@@ -22,12 +24,12 @@ router = Router(tags=["directory"])
 
 @router.post("/auth/token", response={200: TokenOut, 401: Error}, auth=None, summary="Exchange a user name and password for a bearer token")
 def issue_token(request, payload: TokenIn):
+    # A failure is logged by the user_login_failed signal (accounts.signals), marked as an API login.
+    request.login_via = "api"
     user = authenticate(request, username=payload.username, password=payload.password)
-    ip = request.META.get("REMOTE_ADDR")
     if user is None:
-        LoginRecord.objects.create(username=payload.username[:150], success=False, ip=ip, via="api")
         return Status(401, {"error": {"code": "bad_credentials", "message": _("Wrong user name or password.")}})
-    LoginRecord.objects.create(user=user, username=user.username, success=True, ip=ip, via="api")
+    record_success(request, user)
     raw = ApiToken.issue(user, payload.name or "api")[1]
     return {"token": raw, "user": person(user)}
 
@@ -52,28 +54,33 @@ def people(request, q: str = "", unit_id: int | None = None, limit: int = 50):
     return [person(u) for u in qs[: max(1, min(limit, 500))]]
 
 
+def page(qs, limit: int, offset: int):
+    """One page of a list: at most 500 rows, never a negative slice."""
+    offset = max(0, offset)
+    return qs[offset: offset + max(1, min(limit, 500))]
+
+
 def _when(when: str) -> str:
-    if when not in ("upcoming", "past", "ongoing"):
+    if when not in ("upcoming", "past", "ongoing", "finished"):
         raise Invalid(_("“when” must be upcoming, ongoing or past."), field="when")
     return "finished" if when == "past" else when
 
 
-@router.get("/units/{unit_id}/meetings", response=list[MeetingSummary], auth=AUTH, summary="Meetings hosted by a unit")
+@router.get("/units/{int:unit_id}/meetings", response=list[MeetingSummary], auth=AUTH, summary="Meetings hosted by a unit")
 def unit_meetings(request, unit_id: int, when: str = "upcoming", limit: int = 100, offset: int = 0):
     get_object_or_404(Unit, pk=unit_id)
     qs = search_meetings(actor(request), when=_when(when), host_unit=unit_id)
-    return [meeting_summary(m) for m in qs[offset: offset + max(1, min(limit, 500))]]
+    return [meeting_summary(m) for m in page(qs, limit, offset)]
 
 
-@router.get("/people/{user_id}/meetings", response=list[MeetingSummary], auth=AUTH, summary="Meetings a person takes part in")
+@router.get("/people/{int:user_id}/meetings", response=list[MeetingSummary], auth=AUTH, summary="Meetings a person takes part in")
 def person_meetings(request, user_id: int, when: str = "upcoming", limit: int = 100, offset: int = 0):
     user = actor(request)
     target = get_object_or_404(User, pk=user_id)
-    if target.pk != user.pk and not (user.is_system_admin or (user.role == "unit_admin" and target.unit_id in
-                                                              (user.unit.descendant_ids() if user.unit_id else set()))):
-        raise Forbidden()
+    if target.pk != user.pk and not (user.is_system_admin or target.unit_id in admin_unit_ids(user)):
+        raise Forbidden(_("You may only list your own meetings."))
     qs = search_meetings(user, when=_when(when), person=target)
-    return [meeting_summary(m) for m in qs[offset: offset + max(1, min(limit, 500))]]
+    return [meeting_summary(m) for m in page(qs, limit, offset)]
 
 
 @router.get("/notifications", response=list[NotificationOut], auth=AUTH)
@@ -84,7 +91,7 @@ def notifications(request, unread: bool = False, limit: int = 50):
     return list(qs[: max(1, min(limit, 500))])
 
 
-@router.post("/notifications/{notification_id}/read", response=NotificationOut, auth=AUTH)
+@router.post("/notifications/{int:notification_id}/read", response=NotificationOut, auth=AUTH)
 def mark_read(request, notification_id: int):
     note = get_object_or_404(Notification, pk=notification_id, user=actor(request))
     if note.read_at is None:

@@ -10,6 +10,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from meetings.api.auth import AUTH, actor
+from meetings.api.directory import _when, page
 from meetings.api.schemas import (
     AgendaItemIn,
     AgendaItemOut,
@@ -63,10 +64,10 @@ def list_meetings(
     mine: bool = False, limit: int = 100, offset: int = 0,
 ):
     qs = search_meetings(
-        actor(request), when=when, status=status, text=q, start_from=start_from, start_to=start_to,
+        actor(request), when=_when(when) if when else None, status=status, text=q, start_from=start_from, start_to=start_to,
         host_unit=host_unit_id, mine=mine,
     )
-    return [meeting_summary(m) for m in qs[offset: offset + max(1, min(limit, 500))]]
+    return [meeting_summary(m) for m in page(qs, limit, offset)]
 
 
 @router.post("", response={201: MeetingOut, **ERRORS})
@@ -79,13 +80,13 @@ def create_meeting(request, payload: MeetingIn):
     return Status(201, meeting_detail(meeting, user))
 
 
-@router.get("/{meeting_id}", response={200: MeetingOut, **ERRORS})
+@router.get("/{int:meeting_id}", response={200: MeetingOut, **ERRORS})
 def read_meeting(request, meeting_id: int):
     user = actor(request)
     return meeting_detail(get_visible(user, meeting_id), user)
 
 
-@router.patch("/{meeting_id}", response={200: MeetingOut, **ERRORS})
+@router.patch("/{int:meeting_id}", response={200: MeetingOut, **ERRORS})
 def update_meeting(request, meeting_id: int, payload: MeetingPatch):
     user = actor(request)
     values, sites = _meeting_values(payload, partial=True)
@@ -93,25 +94,25 @@ def update_meeting(request, meeting_id: int, payload: MeetingPatch):
     return meeting_detail(meeting, user)
 
 
-@router.post("/{meeting_id}/publish", response={200: MeetingOut, **ERRORS}, summary="Publish and send invitations")
+@router.post("/{int:meeting_id}/publish", response={200: MeetingOut, **ERRORS}, summary="Publish and send invitations")
 def publish(request, meeting_id: int):
     user = actor(request)
     return meeting_detail(meeting_services.publish_meeting(user, get_visible(user, meeting_id)), user)
 
 
-@router.post("/{meeting_id}/cancel", response={200: MeetingOut, **ERRORS}, summary="Cancel and notify participants")
+@router.post("/{int:meeting_id}/cancel", response={200: MeetingOut, **ERRORS}, summary="Cancel and notify participants")
 def cancel(request, meeting_id: int, payload: CancelIn):
     user = actor(request)
     return meeting_detail(meeting_services.cancel_meeting(user, get_visible(user, meeting_id), payload.reason), user)
 
 
-@router.post("/{meeting_id}/status", response={200: MeetingOut, **ERRORS}, summary="Start, end or archive")
+@router.post("/{int:meeting_id}/status", response={200: MeetingOut, **ERRORS}, summary="Start, end or archive")
 def set_status(request, meeting_id: int, payload: StatusIn):
     user = actor(request)
     return meeting_detail(meeting_services.change_status(user, get_visible(user, meeting_id), payload.status), user)
 
 
-@router.get("/{meeting_id}/invitation.ics", response={200: None, **ERRORS}, summary="The meeting as iCalendar")
+@router.get("/{int:meeting_id}/invitation.ics", response={200: None, **ERRORS}, summary="The meeting as iCalendar")
 def invitation_ics(request, meeting_id: int):
     meeting = get_visible(actor(request), meeting_id)
     return HttpResponse(meeting_calendar([meeting], method="PUBLISH").to_ical(), content_type="text/calendar; charset=utf-8")
@@ -119,7 +120,7 @@ def invitation_ics(request, meeting_id: int):
 
 # Agenda ------------------------------------------------------------------------------------------
 
-@router.get("/{meeting_id}/agenda", response={200: list[AgendaItemOut], **ERRORS})
+@router.get("/{int:meeting_id}/agenda", response={200: list[AgendaItemOut], **ERRORS})
 def list_agenda(request, meeting_id: int):
     meeting = get_visible(actor(request), meeting_id)
     return [agenda_item(i) for i in meeting.agenda_items.select_related("presenter").order_by("order")]
@@ -132,28 +133,28 @@ def _item_values(payload: AgendaItemIn | AgendaItemPatch, partial: bool) -> dict
     return {k: v for k, v in data.items() if v is not None or k == "presenter"}
 
 
-@router.post("/{meeting_id}/agenda", response={201: AgendaItemOut, **ERRORS})
+@router.post("/{int:meeting_id}/agenda", response={201: AgendaItemOut, **ERRORS})
 def add_agenda_item(request, meeting_id: int, payload: AgendaItemIn):
     user = actor(request)
     item = agenda.add_item(user, get_visible(user, meeting_id), **_item_values(payload, partial=False))
     return Status(201, agenda_item(item))
 
 
-@router.patch("/{meeting_id}/agenda/{item_id}", response={200: AgendaItemOut, **ERRORS})
+@router.patch("/{int:meeting_id}/agenda/{int:item_id}", response={200: AgendaItemOut, **ERRORS})
 def update_agenda_item(request, meeting_id: int, item_id: int, payload: AgendaItemPatch):
     user = actor(request)
     item = agenda.update_item(user, get_visible(user, meeting_id), item_id, **_item_values(payload, partial=True))
     return agenda_item(item)
 
 
-@router.delete("/{meeting_id}/agenda/{item_id}", response={204: None, **ERRORS})
+@router.delete("/{int:meeting_id}/agenda/{int:item_id}", response={204: None, **ERRORS})
 def delete_agenda_item(request, meeting_id: int, item_id: int):
     user = actor(request)
     agenda.delete_item(user, get_visible(user, meeting_id), item_id)
     return Status(204, None)
 
 
-@router.post("/{meeting_id}/agenda/reorder", response={200: list[AgendaItemOut], **ERRORS})
+@router.post("/{int:meeting_id}/agenda/reorder", response={200: list[AgendaItemOut], **ERRORS})
 def reorder_agenda(request, meeting_id: int, payload: ReorderIn):
     user = actor(request)
     return [agenda_item(i) for i in agenda.reorder(user, get_visible(user, meeting_id), payload.ids)]
@@ -161,14 +162,14 @@ def reorder_agenda(request, meeting_id: int, payload: ReorderIn):
 
 # Participants ------------------------------------------------------------------------------------
 
-@router.get("/{meeting_id}/participants", response={200: list[ParticipantOut], **ERRORS})
+@router.get("/{int:meeting_id}/participants", response={200: list[ParticipantOut], **ERRORS})
 def list_participants(request, meeting_id: int):
     user = actor(request)
     meeting = get_visible(user, meeting_id)
     return meeting_detail(meeting, user)["participants"]
 
 
-@router.post("/{meeting_id}/participants", response={201: ParticipantOut, **ERRORS})
+@router.post("/{int:meeting_id}/participants", response={201: ParticipantOut, **ERRORS})
 def add_participant(request, meeting_id: int, payload: ParticipantIn):
     user = actor(request)
     p = participants.add_participant(
@@ -178,7 +179,7 @@ def add_participant(request, meeting_id: int, payload: ParticipantIn):
     return Status(201, participant(p))
 
 
-@router.patch("/{meeting_id}/participants/{participant_id}", response={200: ParticipantOut, **ERRORS})
+@router.patch("/{int:meeting_id}/participants/{int:participant_id}", response={200: ParticipantOut, **ERRORS})
 def update_participant(request, meeting_id: int, participant_id: int, payload: ParticipantPatch):
     user = actor(request)
     values = payload.dict(exclude_unset=True)
@@ -188,14 +189,14 @@ def update_participant(request, meeting_id: int, participant_id: int, payload: P
     return participant(p)
 
 
-@router.delete("/{meeting_id}/participants/{participant_id}", response={204: None, **ERRORS})
+@router.delete("/{int:meeting_id}/participants/{int:participant_id}", response={204: None, **ERRORS})
 def remove_participant(request, meeting_id: int, participant_id: int):
     user = actor(request)
     participants.remove_participant(user, get_visible(user, meeting_id), participant_id)
     return Status(204, None)
 
 
-@router.post("/{meeting_id}/rsvp", response={200: ParticipantOut, **ERRORS}, summary="The caller's answer to the invitation")
+@router.post("/{int:meeting_id}/rsvp", response={200: ParticipantOut, **ERRORS}, summary="The caller's answer to the invitation")
 def rsvp(request, meeting_id: int, payload: RsvpIn):
     user = actor(request)
     p = participants.respond(

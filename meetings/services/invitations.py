@@ -90,6 +90,8 @@ def send_invitations(meeting: Meeting, actor: User, only: list[Participant] | No
     participants = only if only is not None else list(meeting.participants.select_related("user"))
     now = timezone.now()
     Participant.objects.filter(pk__in=[p.pk for p in participants]).update(invited_at=now)
+    for p in participants:
+        p.invited_at = now
     users = [p.user for p in participants]
     _notify(users, meeting, "invitation", _("Invitation: %(title)s") % {"title": meeting.title}, _invitation_text(meeting))
     _mail_after_commit(users, meeting.pk, "invitation", "REQUEST")

@@ -30,6 +30,10 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 EDITABLE_STATUSES = {S.DRAFT, S.PUBLISHED, S.IN_PROGRESS}
 # Fields whose change after publishing means the participants must be told again.
 NOTIFY_FIELDS = {"start", "end", "room", "location", "format"}
+# Fields that can never be empty (an API caller sending null for one is refused, not half-saved);
+# null for an optional text means "no text".
+REQUIRED_FIELDS = ("title", "host_unit", "start", "end", "format", "classification", "urgent")
+TEXT_FIELDS = ("description", "location", "preparation", "contact")
 FIELDS = (
     "title", "kind", "description", "host_unit", "chair", "secretary", "start", "end", "room", "location",
     "format", "classification", "urgent", "preparation", "contact",
@@ -57,6 +61,10 @@ def _check_fields(meeting: Meeting) -> None:
         raise Invalid(_("The meeting needs a start and an end time."), field="start")
     if meeting.end <= meeting.start:
         raise Invalid(_("The meeting must end after it starts."), field="end")
+    if meeting.format not in Meeting.Format.values:
+        raise Invalid(_("Unknown meeting format."), field="format")
+    if meeting.classification not in Meeting.Classification.values:
+        raise Invalid(_("Unknown classification."), field="classification")
     if meeting.classification != Meeting.Classification.NONE and not settings.PHONGHOP_ALLOW_CLASSIFIED:
         raise Invalid(
             _("This system is not approved for classified meetings (Mật, Tối mật, Tuyệt mật)."),
@@ -66,27 +74,42 @@ def _check_fields(meeting: Meeting) -> None:
 
 def _resolve(values: dict[str, Any]) -> dict[str, Any]:
     """Turn ids given by the API or a form into objects, refusing ids that do not exist."""
-    lookups = {"kind": MeetingKind, "host_unit": Unit, "room": Room, "chair": User, "secretary": User}
+    lookups = {
+        "kind": MeetingKind.objects, "host_unit": Unit.objects, "room": Room.objects,
+        "chair": User.objects.filter(is_active=True), "secretary": User.objects.filter(is_active=True),
+    }
     out = dict(values)
-    for name, model in lookups.items():
+    for name in REQUIRED_FIELDS:
+        if name in out and out[name] is None:
+            raise Invalid(_("This field cannot be empty."), field=name)
+    for name in TEXT_FIELDS:
+        if name in out and out[name] is None:
+            out[name] = ""
+    for name, objects in lookups.items():
         if name in out and isinstance(out[name], int):
-            obj = model.objects.filter(pk=out[name]).first()
+            obj = objects.filter(pk=out[name]).first()
             if obj is None:
                 raise Invalid(_("Unknown value for %(field)s.") % {"field": name}, field=name)
             out[name] = obj
     return out
 
 
-def _ensure_role_participant(meeting: Meeting, user: User | None, role: str) -> None:
+def _ensure_role_participant(meeting: Meeting, user: User | None, role: str) -> tuple[Participant | None, str]:
+    """Make the chair or secretary a participant. Returns the row and what happened to it:
+    "added", "updated" (an ordinary participant who got the role) or "" (nothing changed)."""
     if user is None:
-        return
+        return None, ""
     participant, created = Participant.objects.get_or_create(
         meeting=meeting, user=user, defaults={"role": role, "rsvp": Participant.Rsvp.CONFIRMED,
                                               "can_vote": role == Participant.Role.CHAIR},
     )
-    if not created and participant.role != role and participant.role in (Participant.Role.DELEGATE, Participant.Role.GUEST):
+    if created:
+        return participant, "added"
+    if participant.role != role and participant.role in (Participant.Role.DELEGATE, Participant.Role.GUEST):
         participant.role = role
         participant.save(update_fields=["role"])
+        return participant, "updated"
+    return participant, ""
 
 
 def _set_sites(meeting: Meeting, site_ids: list[int] | None) -> None:
@@ -104,7 +127,8 @@ def create_meeting(actor: User, *, remote_sites: list[int] | None = None, **valu
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise Invalid(_("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
-    values.setdefault("host_unit", actor.unit)
+    if values.get("host_unit") is None:
+        values["host_unit"] = actor.unit
     if values["host_unit"] is None:
         raise Invalid(_("Choose the host unit."), field="host_unit")
     if not permissions.can_create_in(actor, values["host_unit"].pk):
@@ -146,14 +170,26 @@ def update_meeting(actor: User, meeting: Meeting, *, remote_sites: list[int] | N
     if changed:
         meeting.save()
     _set_sites(meeting, remote_sites)
-    _ensure_role_participant(meeting, meeting.chair, Participant.Role.CHAIR)
-    _ensure_role_participant(meeting, meeting.secretary, Participant.Role.SECRETARY)
     if changed or remote_sites is not None:
         events.record(meeting, "meeting.updated", meeting_data(meeting), actor)
         events.audit(actor, "meeting.update", meeting, meeting.title, fields=sorted(changed))
+    _role_participants_changed(actor, meeting)
     if meeting.status != S.DRAFT and changed & NOTIFY_FIELDS:
         invitations.send_change(meeting, actor)
     return meeting
+
+
+def _role_participants_changed(actor: User, meeting: Meeting) -> None:
+    """A new chair or secretary joins the participants: in the event log, and invited if published."""
+    from meetings.services.participants import participant_data
+
+    for user, role in ((meeting.chair, Participant.Role.CHAIR), (meeting.secretary, Participant.Role.SECRETARY)):
+        participant, what = _ensure_role_participant(meeting, user, role)
+        if not what:
+            continue
+        events.record(meeting, f"participant.{what}", participant_data(participant), actor)
+        if what == "added" and meeting.status != S.DRAFT:
+            invitations.send_invitations(meeting, actor, only=[participant])
 
 
 def notice_problem(meeting: Meeting, now: dt.datetime | None = None) -> str | None:
@@ -170,6 +206,8 @@ def notice_problem(meeting: Meeting, now: dt.datetime | None = None) -> str | No
 
 
 def _transition(meeting: Meeting, target: str) -> None:
+    if target not in S.values:
+        raise Invalid(_("Unknown meeting status."), "bad_transition", field="status")
     if target not in ALLOWED_TRANSITIONS[meeting.status]:
         raise Invalid(
             _("A meeting in state “%(from)s” cannot become “%(to)s”.")
@@ -203,10 +241,10 @@ def publish_meeting(actor: User, meeting: Meeting) -> Meeting:
 def cancel_meeting(actor: User, meeting: Meeting, reason: str) -> Meeting:
     meeting = _lock(meeting)
     permissions.require_edit(actor, meeting)
-    if not reason.strip():
-        raise Invalid(_("Give the reason for cancelling."), "reason_required", field="reason")
     was_published = meeting.status != S.DRAFT
     _transition(meeting, S.CANCELLED)
+    if not (reason or "").strip():
+        raise Invalid(_("Give the reason for cancelling."), "reason_required", field="reason")
     meeting.cancel_reason = reason.strip()
     meeting.save(update_fields=["status", "cancel_reason", "updated_at"])
     events.record(meeting, "meeting.status", meeting_data(meeting), actor)

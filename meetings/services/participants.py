@@ -110,7 +110,9 @@ def remove_participant(actor: User, meeting: Meeting, participant_id: int) -> No
     meeting = _locked_editable(actor, meeting)
     p = _get(meeting, participant_id)
     if p.user_id in (meeting.chair_id, meeting.secretary_id):
-        raise Invalid(_("The chair and the secretary cannot be removed; change them on the meeting first."))
+        raise Invalid(
+            _("The chair and the secretary cannot be removed; change them on the meeting first."), "role_participant"
+        )
     data = participant_data(p)
     p.delete()
     events.record(meeting, "participant.removed", data, actor)
@@ -171,7 +173,12 @@ def _proxy_target(meeting: Meeting, p: Participant, proxy_to: int | None) -> Par
         raise Invalid(_("Only participants with a voting right can give a proxy."), "no_voting_right")
     target = meeting.participants.filter(pk=proxy_to).first() if proxy_to else None
     if target is None or target.pk == p.pk:
-        raise Invalid(_("Choose another participant of this meeting to hold your proxy."), field="proxy_to")
+        raise Invalid(_("Choose another participant of this meeting to hold your proxy."), "bad_proxy", field="proxy_to")
     if not target.can_vote:
-        raise Invalid(_("The proxy must go to a participant with a voting right."), field="proxy_to")
+        raise Invalid(_("The proxy must go to a participant with a voting right."), "proxy_not_voter", field="proxy_to")
+    if target.rsvp in (P.Rsvp.DECLINED, P.Rsvp.SUBSTITUTED, P.Rsvp.PROXY):
+        raise Invalid(
+            _("%(name)s will not attend and cannot hold your proxy.") % {"name": target.user},
+            "proxy_target_absent", field="proxy_to",
+        )
     return target
