@@ -133,14 +133,14 @@ export function nextItem(state) {
 
 export function attendanceOf(participant) {
   const value = participant && participant.attendance;
-  if (value === "in_person" || value === "online" || value === "absent") return value;
+  if (value === "in_person" || value === "online" || value === "absent" || value === "left") return value;
   return "not_yet";
 }
 
 // Roll-call counts over the people who count for the quorum (members with a voting right;
 // guests and remote-site rows are counted apart).
 export function rollCall(state) {
-  const counts = { in_person: 0, online: 0, absent: 0, not_yet: 0, members: 0, guests: 0, guests_present: 0 };
+  const counts = { in_person: 0, online: 0, absent: 0, left: 0, not_yet: 0, members: 0, guests: 0, guests_present: 0 };
   for (const p of state.participants) {
     const a = attendanceOf(p);
     if (isMember(p)) {

@@ -227,5 +227,10 @@ export function renderAgenda(state, { onGoto = null } = {}) {
 export function timeOfDay(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
-  return d.toLocaleTimeString(document.documentElement.lang || "vi", { hour: "2-digit", minute: "2-digit" });
+  const options = { hour: "2-digit", minute: "2-digit" };
+  try {
+    return d.toLocaleTimeString(document.documentElement.lang || "vi", { ...options, timeZone: config.time_zone });
+  } catch (err) {
+    return d.toLocaleTimeString(document.documentElement.lang || "vi", options);
+  }
 }

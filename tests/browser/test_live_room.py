@@ -1,0 +1,193 @@
+"""The live room in real browsers: a chair and two delegates, each in their own browser context,
+talking to a real Daphne over the meeting socket (docs/protocol.md).
+
+minh chairs the meeting, lan is its secretary, hoa and binh are delegates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from conftest import in_days
+from django.urls import reverse
+from live_server import CHROMIUM, CHROMIUM_ARGS, DaphneServer, session_cookie
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 800, "height": 1280}
+
+
+@pytest.fixture
+def live_meeting(people, units):
+    """A published meeting with two agenda items, hoa and binh invited."""
+    from meetings.services import agenda, meetings, participants
+
+    lan = people["lan"]
+    meeting = meetings.create_meeting(
+        lan, title="Phiên họp UBND tỉnh tháng 12", host_unit=units["office"], chair=people["minh"],
+        secretary=lan, start=in_days(21), end=in_days(21, 11), location="Phòng họp số 1",
+    )
+    agenda.add_item(lan, meeting, title="Báo cáo tình hình kinh tế - xã hội", planned_minutes=30)
+    agenda.add_item(lan, meeting, title="Kế hoạch đầu tư công năm 2027", planned_minutes=20)
+    participants.add_participant(lan, meeting, people["hoa"])
+    participants.add_participant(lan, meeting, people["binh"])
+    return meetings.publish_meeting(lan, meeting)
+
+
+# Access, as the socket checks it -----------------------------------------------------------------
+
+def _login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_participants_open_the_room_and_only_editors_the_console(client, people, live_meeting):
+    room = reverse("live-room", args=[live_meeting.pk])
+    console = reverse("live-console", args=[live_meeting.pk])
+
+    assert _login(client, people["hoa"]).get(room).status_code == 200
+    assert client.get(console).status_code == 403
+
+    for editor in ("minh", "lan", "hanh", "root"):
+        _login(client, people[editor])
+        assert client.get(room).status_code == 200, editor
+        assert client.get(console).status_code == 200, editor
+
+
+@pytest.mark.django_db
+def test_others_are_refused(client, people, live_meeting):
+    room = reverse("live-room", args=[live_meeting.pk])
+
+    response = client.get(room)
+    assert response.status_code == 302 and "next=" in response["Location"]
+
+    # tuan's unit does not host the meeting and he is not invited.
+    assert _login(client, people["tuan"]).get(room).status_code == 404
+    assert client.get(reverse("live-room", args=[live_meeting.pk + 1000])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_room_hands_its_strings_and_settings_to_the_script(client, people, live_meeting):
+    response = _login(client, people["hoa"]).get(reverse("live-room", args=[live_meeting.pk]))
+    config = response.context["config"]
+    assert config["meeting_id"] == live_meeting.pk
+    assert config["participant_id"] == live_meeting.participants.get(user=people["hoa"]).pk
+    assert config["is_editor"] is False
+    assert b'id="live-strings"' in response.content and b'id="live-config"' in response.content
+
+
+# The story in three browsers --------------------------------------------------------------------
+
+@pytest.fixture
+def server(transactional_db) -> Iterator[DaphneServer]:
+    daphne = DaphneServer().start()
+    yield daphne
+    daphne.stop()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_as(browser, server, user, path, viewport=DESKTOP):
+    context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    context.add_cookies([session_cookie(user, server.url)])
+    page = context.new_page()
+    page.goto(server.url + path)
+    return page
+
+
+def connected(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("body")).to_have_attribute("data-connection", "online")
+    expect(page.get_by_test_id("connection-banner")).to_be_hidden()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+@pytest.mark.django_db(transaction=True)
+def test_chair_and_two_delegates_run_the_meeting(server, browser, people, live_meeting):
+    from playwright.sync_api import expect
+
+    meeting = live_meeting
+    items = list(meeting.agenda_items.order_by("order"))
+    room = reverse("live-room", args=[meeting.pk])
+    chair = open_as(browser, server, people["minh"], reverse("live-console", args=[meeting.pk]))
+    hoa = open_as(browser, server, people["hoa"], room, viewport=TABLET)
+    binh = open_as(browser, server, people["binh"], room, viewport=PHONE)
+    for page in (chair, hoa, binh):
+        connected(page)
+        expect(page.locator("#meeting-status")).to_have_text("Chưa bắt đầu")
+
+    # The chair opens the meeting; everyone sees it start.
+    chair.get_by_role("button", name="Bắt đầu cuộc họp").click()
+    for page in (chair, hoa, binh):
+        expect(page.locator("#meeting-status")).to_have_text("Đang họp")
+
+    # Roll call: hoa checks in, the chair's count and table follow.
+    expect(chair.get_by_test_id("count-in_person")).to_have_text("0")
+    hoa.get_by_role("button", name="Có mặt trực tiếp").click()
+    expect(hoa.get_by_test_id("my-attendance")).to_have_text("Có mặt trực tiếp")
+    expect(chair.get_by_test_id("count-in_person")).to_have_text("1")
+    hoa_row = chair.get_by_test_id("rollcall").locator("tr", has_text="Phạm Thị Hoa")
+    expect(hoa_row.locator(".attendance")).to_have_text("Có mặt trực tiếp")
+
+    # The chair moves to the first item.
+    chair.get_by_test_id("agenda").locator("li", has_text=items[0].title).get_by_role("button").click()
+    for page in (chair, hoa, binh):
+        expect(page.get_by_test_id("current-item")).to_have_text(items[0].title)
+        expect(page.get_by_test_id("item-timer")).to_be_visible()
+
+    # Requests to speak: binh asks, the chair sees the queue and calls the next speaker.
+    chair.get_by_role("button", name="Mở phiên phát biểu").click()
+    request = binh.get_by_role("button", name="Đăng ký phát biểu", exact=True)
+    expect(request).to_be_enabled()
+    request.click()
+    expect(chair.get_by_test_id("queue-speak")).to_contain_text("Lê Văn Bình")
+    expect(hoa.get_by_test_id("queue")).to_contain_text("Lê Văn Bình")
+    expect(binh.get_by_test_id("my-request")).to_contain_text("1")
+    chair.get_by_role("button", name="Mời người tiếp theo").click()
+    for page in (chair, hoa, binh):
+        expect(page.get_by_test_id("speaker")).to_have_text("Lê Văn Bình")
+    expect(chair.get_by_test_id("queue-speak")).not_to_contain_text("Lê Văn Bình")
+
+    # The chair moves on to item 2: every page shows it.
+    chair.get_by_test_id("agenda").locator("li", has_text=items[1].title).get_by_role("button").click()
+    for page in (chair, hoa, binh):
+        expect(page.get_by_test_id("current-item")).to_have_text(items[1].title)
+    speaker_now = chair.get_by_test_id("speaker").inner_text()
+    quorum_now = chair.get_by_test_id("quorum").inner_text()
+
+    # A page opened late shows the true state, from the snapshot.
+    hoa.reload()
+    connected(hoa)
+    expect(hoa.get_by_test_id("current-item")).to_have_text(items[1].title)
+    expect(hoa.get_by_test_id("my-attendance")).to_have_text("Có mặt trực tiếp")
+    expect(hoa.get_by_test_id("speaker")).to_have_text(speaker_now)
+    expect(hoa.get_by_test_id("quorum")).to_have_text(quorum_now)
+    expect(hoa.locator("#meeting-status")).to_have_text("Đang họp")
+
+    # The server restarts: the pages say they are reconnecting, then carry on by themselves.
+    server.stop()
+    for page in (chair, hoa, binh):
+        expect(page.get_by_test_id("connection-banner")).to_have_text("Đang kết nối lại…")
+        expect(page.get_by_test_id("connection-banner")).to_be_visible()
+    server.start()
+    for page in (chair, hoa, binh):
+        connected(page)
+
+    # ... and the socket works again: binh checks in online, the chair sees it.
+    binh.get_by_role("button", name="Có mặt trực tuyến").click()
+    expect(chair.get_by_test_id("count-online")).to_have_text("1")
+    chair.get_by_test_id("agenda").locator("li", has_text=items[0].title).get_by_role("button").click()
+    for page in (chair, hoa, binh):
+        expect(page.get_by_test_id("current-item")).to_have_text(items[0].title)
