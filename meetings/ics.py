@@ -16,7 +16,8 @@ def _uid(meeting: Meeting) -> str:
     return f"meeting-{meeting.pk}@{host}"
 
 
-def meeting_event(meeting: Meeting, cancelled: bool = False) -> Event:
+def meeting_event(meeting: Meeting, cancelled: bool = False, attendee: tuple[str, str] | None = None) -> Event:
+    """The meeting as one VEVENT; ``attendee`` (e-mail, name) names the person a personal copy is for."""
     event = Event()
     event.add("uid", _uid(meeting))
     event.add("dtstamp", meeting.updated_at)
@@ -34,12 +35,22 @@ def meeting_event(meeting: Meeting, cancelled: bool = False) -> Event:
         organizer = vCalAddress(f"mailto:{meeting.chair.email}")
         organizer.params["cn"] = vText(str(meeting.chair))
         event.add("organizer", organizer)
+    if attendee:
+        address = vCalAddress(f"mailto:{attendee[0]}")
+        if attendee[1]:
+            address.params["cn"] = vText(attendee[1])
+        address.params["role"] = vText("REQ-PARTICIPANT")
+        address.params["rsvp"] = vText("FALSE")  # answers go through the system, not by calendar reply
+        event.add("attendee", address)
     is_cancelled = cancelled or meeting.status == Meeting.Status.CANCELLED
     event.add("status", "CANCELLED" if is_cancelled else "CONFIRMED")
     return event
 
 
-def meeting_calendar(meetings: Iterable[Meeting], method: str | None = None, name: str = "Phòng họp số") -> Calendar:
+def meeting_calendar(
+    meetings: Iterable[Meeting], method: str | None = None, name: str = "Phòng họp số",
+    attendee: tuple[str, str] | None = None,
+) -> Calendar:
     cal = Calendar()
     cal.add("prodid", "-//Phong hop so//phonghop//VI")
     cal.add("version", "2.0")
@@ -47,5 +58,5 @@ def meeting_calendar(meetings: Iterable[Meeting], method: str | None = None, nam
     if method:
         cal.add("method", method)
     for meeting in meetings:
-        cal.add_component(meeting_event(meeting, cancelled=method == "CANCEL"))
+        cal.add_component(meeting_event(meeting, cancelled=method == "CANCEL", attendee=attendee))
     return cal

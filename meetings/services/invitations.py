@@ -64,6 +64,7 @@ def _mail_after_commit(users: list[User], meeting_id: int, kind: str, method: st
 
 
 def _send_mail(emails: list[str], meeting_id: int, kind: str, method: str) -> None:
+    names = dict(User.objects.filter(email__in=emails).values_list("email", "full_name"))
     with translation.override(settings.LANGUAGE_CODE):
         meeting = Meeting.objects.select_related("host_unit", "chair", "room").get(pk=meeting_id)
         subject = {
@@ -75,11 +76,12 @@ def _send_mail(emails: list[str], meeting_id: int, kind: str, method: str) -> No
         if kind == "cancelled":
             body = _("The meeting has been cancelled. Reason: %(reason)s") % {"reason": meeting.cancel_reason} + "\n\n" + body
         body += "\n\n" + _("Details and your answer: %(url)s") % {"url": settings.SITE_URL + meeting_url(meeting)}
-        ics = meeting_calendar([meeting], method=method).to_ical()
     for address in emails:
         # One message per person: invitees must not see each other's addresses.
+        ics = meeting_calendar([meeting], method=method, attendee=(address, names.get(address, ""))).to_ical()
         message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-        message.attach("giaymoi.ics", ics, f"text/calendar; charset=utf-8; method={method}")
+        # Django adds the charset of a text attachment itself.
+        message.attach("giaymoi.ics", ics, f"text/calendar; method={method}")
         try:
             message.send()
         except Exception:
