@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings import permissions
 from meetings.errors import NotFound
-from meetings.models import Meeting, Participant
+from meetings.models import LiveState, Meeting, Participant
 
 # Strings the page scripts show, translated here and handed to them as JSON (see live/base.html).
 STRINGS = {
@@ -54,6 +54,7 @@ STRINGS = {
     "over_time": _("over time"),
     "quorum_reached": _("Quorum reached: %(present)s of %(members)s members present"),
     "quorum_missing": _("No quorum yet: %(present)s of %(members)s members present, %(required)s needed"),
+    "quorum_none": _("No quorum required: %(present)s of %(members)s members present"),
     "queue_position": _("You are number %(position)s in the queue (%(kind)s)."),
     "not_in_queue": _("You have not asked to speak."),
     "you": _("you"),
@@ -128,4 +129,5 @@ def console(request: HttpRequest, meeting_id: int) -> HttpResponse:
     context = _context(request, meeting, editor, participant)
     context["attendance_csv_url"] = _optional_url("attendance-csv", meeting.pk)
     context["attendance_xlsx_url"] = _optional_url("attendance-xlsx", meeting.pk)
+    context["quorum_rules"] = LiveState.QuorumRule.choices
     return render(request, "live/console.html", context)

@@ -1,6 +1,6 @@
 // The chair's console: roll call, the two queues, the floor, the agenda, start and end.
 
-import { attendanceOf, isMember, queueOf, rollCall } from "./state.js";
+import { attendanceOf, guests, isMember, queueOf } from "./state.js";
 import {
   $,
   el,
@@ -32,6 +32,8 @@ function render(state) {
   renderQueue(state, "speak");
   renderQueue(state, "question");
   renderRollCall(state);
+  const rule = $("quorum-rule");
+  if (document.activeElement !== rule) rule.value = state.live.quorum_rule;
 }
 
 function renderMeetingButtons(state) {
@@ -120,9 +122,10 @@ function renderQueue(state, kind) {
 }
 
 function renderRollCall(state) {
-  const counts = rollCall(state);
-  for (const name of ["in_person", "online", "absent", "not_yet"]) setText(`count-${name}`, String(counts[name]));
-  setText("count-guests", `${counts.guests_present}/${counts.guests}`);
+  const counts = state.roll_call;
+  for (const name of ["in_person", "online", "absent", "left", "not_yet"]) setText(`count-${name}`, String(counts[name]));
+  const g = guests(state);
+  setText("count-guests", `${g.present}/${g.total}`);
   const people = [...state.participants].sort(
     (a, b) => Number(isMember(b)) - Number(isMember(a)) || (a.name || "").localeCompare(b.name || "", "vi"),
   );
@@ -138,7 +141,7 @@ function renderRollCall(state) {
         {},
         el("th", { scope: "row", class: "rollcall__name" }),
         el("td", { class: "rollcall__role" }),
-        el("td", {}, el("span", { class: "attendance" })),
+        el("td", {}, el("span", { class: "attendance" }), el("span", { class: "absence-reason" })),
         el(
           "td",
           { class: "rollcall__actions" },
@@ -159,6 +162,7 @@ function renderRollCall(state) {
       const badge = row.querySelector(".attendance");
       badge.dataset.attendance = attendance;
       badge.textContent = t(`attendance_${attendance}`);
+      row.querySelector(".absence-reason").textContent = attendance === "absent" ? p.absence_reason || "" : "";
       const buttons = row.querySelectorAll(".rollcall__actions button");
       buttons[0].disabled = attendance === "in_person";
       buttons[1].disabled = attendance === "online";
@@ -179,6 +183,10 @@ for (const button of document.querySelectorAll("[data-floor]")) {
 }
 $("floor-next").addEventListener("click", (ev) => run(socket, "floor.next", {}, ev.currentTarget));
 $("floor-end-speaker").addEventListener("click", (ev) => run(socket, "floor.end_speaker", {}, ev.currentTarget));
+$("quorum-rule").addEventListener("change", async (ev) => {
+  const select = ev.currentTarget;
+  if (!(await run(socket, "quorum.rule", { rule: select.value }, select))) select.value = socket.state.live.quorum_rule;
+});
 $("limit-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const minutes = Number($("limit-minutes").value || 0);

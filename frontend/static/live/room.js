@@ -54,6 +54,7 @@ function renderRequests(state) {
     button.disabled = !open || already || speaking;
   }
   $("withdraw").hidden = mine.length === 0;
+  $("end-own-turn").hidden = !speaking;
   if (mine.length === 0) {
     $("my-request").textContent = t("not_in_queue");
     return;
@@ -91,6 +92,7 @@ for (const button of document.querySelectorAll("[data-checkin]")) {
 for (const button of document.querySelectorAll("[data-request]")) {
   button.addEventListener("click", () => run(socket, "queue.request", { kind: button.dataset.request }, button));
 }
+$("end-own-turn")?.addEventListener("click", (ev) => run(socket, "floor.end_speaker", {}, ev.currentTarget));
 const withdraw = $("withdraw");
 if (withdraw) {
   withdraw.addEventListener("click", async () => {

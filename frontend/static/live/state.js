@@ -2,23 +2,27 @@
 // Mirrors realtime/reducer.py (see docs/protocol.md, "event"): apply(state, event) never mutates
 // its input and returns the next state. Derived values (quorum, counts, timers) are plain functions.
 
+export const ATTENDANCE = ["not_yet", "in_person", "online", "absent", "left"];
 export const PRESENT = new Set(["in_person", "online"]);
+const NO_ATTENDANCE = { attendance: "not_yet", attendance_site_id: null, attendance_at: null };
 
 export function emptyState() {
-  return {
+  const state = {
     meeting: null,
     agenda: [],
     participants: [],
     queue: [],
     live: {
       current_item: null,
-      started_at: null,
-      elapsed_before: 0,
+      item_elapsed: {},
       floor: "closed",
-      speaking_limit: null,
+      speaking_limit: 0,
       speaker: null,
+      quorum_rule: "majority",
     },
   };
+  state.roll_call = rollCallOf(state);
+  return state;
 }
 
 // A snapshot's state, with any missing part filled in, so the views can rely on the shape.
@@ -29,6 +33,7 @@ export function normalize(state) {
   s.participants = toList(s.participants);
   s.agenda = toList(s.agenda);
   s.queue = toList(s.queue);
+  s.roll_call = rollCallOf(s);
   return s;
 }
 
@@ -38,74 +43,104 @@ function toList(value) {
   return [];
 }
 
-function upsert(list, row) {
-  const index = list.findIndex((p) => p.id === row.id);
-  if (index === -1) return [...list, row];
-  const next = list.slice();
-  next[index] = { ...list[index], ...row };
+export function quorumRequired(rule, members) {
+  if (rule === "majority") return Math.floor(members / 2) + 1;
+  if (rule === "two_thirds") return Math.floor((2 * members + 2) / 3);
+  return 0;
+}
+
+// Derived counts, recomputed after every event (realtime/reducer.py roll_call).
+function rollCallOf(state) {
+  const counts = Object.fromEntries(ATTENDANCE.map((a) => [a, 0]));
+  for (const p of state.participants) counts[attendanceOf(p)] += 1;
+  // Members with a voting right; someone who sent a substitute is counted through the substitute.
+  const members = state.participants.filter(isMember);
+  const present = members.filter((p) => PRESENT.has(p.attendance)).length;
+  const required = quorumRequired(state.live.quorum_rule, members.length);
+  return {
+    ...counts,
+    members: members.length,
+    members_present: present,
+    quorum_required: required,
+    quorum_reached: present >= required,
+  };
+}
+
+export function isMember(p) {
+  return Boolean(p.can_vote) && p.rsvp !== "substituted";
+}
+
+// A participant event's row, keeping the attendance the event does not carry.
+function participantRow(data, old) {
+  const base = {};
+  for (const [key, value] of Object.entries(old || NO_ATTENDANCE)) {
+    if (key in NO_ATTENDANCE || key === "absence_reason") base[key] = value;
+  }
+  return { ...data, ...base };
+}
+
+function setAttendance(row, data) {
+  const next = { ...row, attendance: data.attendance, attendance_site_id: data.site_id, attendance_at: data.at };
+  delete next.absence_reason;
+  if (data.absence_reason) next.absence_reason = data.absence_reason;
   return next;
 }
 
+function upsertParticipant(s, d) {
+  const rows = new Map(s.participants.map((p) => [p.id, p]));
+  rows.set(d.id, participantRow(d, rows.get(d.id)));
+  return { ...s, participants: [...rows.keys()].sort((a, b) => a - b).map((id) => rows.get(id)) };
+}
+
+function setMeeting(s, d) {
+  return { ...s, meeting: d };
+}
+
 const REDUCERS = {
-  "meeting.created": meeting,
-  "meeting.updated": meeting,
-  "meeting.status": meeting,
-  "agenda.changed": (s, d) => ({ ...s, agenda: toList(d.items) }),
+  "meeting.created": setMeeting,
+  "meeting.updated": setMeeting,
+  "meeting.status": setMeeting,
+  "agenda.changed": (s, d) => {
+    const ids = new Set(d.items.map((item) => String(item.id)));
+    const elapsed = Object.fromEntries(Object.entries(s.live.item_elapsed).filter(([k]) => ids.has(k)));
+    const current = s.live.current_item && ids.has(String(s.live.current_item.item_id)) ? s.live.current_item : null;
+    return { ...s, agenda: d.items, live: { ...s.live, item_elapsed: elapsed, current_item: current } };
+  },
   "agenda.current": (s, d) => ({
     ...s,
     live: {
       ...s.live,
-      current_item: d.item_id ?? null,
-      started_at: d.started_at ?? null,
-      elapsed_before: d.elapsed_before ?? 0,
+      current_item:
+        d.item_id == null ? null : { item_id: d.item_id, started_at: d.started_at, elapsed_before: d.elapsed_before },
+      item_elapsed: d.item_elapsed,
     },
   }),
-  "participant.added": participant,
-  "participant.updated": participant,
-  "participant.rsvp": participant,
+  "participant.added": upsertParticipant,
+  "participant.updated": upsertParticipant,
+  "participant.rsvp": upsertParticipant,
   "participant.removed": (s, d) => ({
     ...s,
     participants: s.participants.filter((p) => p.id !== d.id),
+    queue: s.queue.filter((r) => r.participant_id !== d.id),
+    live: s.live.speaker && s.live.speaker.participant_id === d.id ? { ...s.live, speaker: null } : s.live,
   }),
   "attendance.changed": (s, d) => ({
     ...s,
-    participants: s.participants.map((p) =>
-      p.id === d.participant_id
-        ? {
-            ...p,
-            attendance: d.attendance ?? null,
-            attendance_site_id: d.site_id ?? null,
-            attendance_at: d.at ?? null,
-          }
-        : p,
-    ),
+    participants: s.participants.map((p) => (p.id === d.participant_id ? setAttendance(p, d) : p)),
   }),
-  "floor.changed": (s, d) => ({
-    ...s,
-    live: {
-      ...s.live,
-      floor: d.floor,
-      speaking_limit: "speaking_limit" in d ? d.speaking_limit : s.live.speaking_limit,
-    },
-  }),
-  "queue.changed": (s, d) => ({ ...s, queue: toList(d.queue) }),
-  "speaker.changed": (s, d) => ({ ...s, live: { ...s.live, speaker: d.speaker ?? null } }),
+  "floor.changed": (s, d) => ({ ...s, live: { ...s.live, floor: d.floor, speaking_limit: d.speaking_limit } }),
+  "queue.changed": (s, d) => ({ ...s, queue: d.queue }),
+  "speaker.changed": (s, d) => ({ ...s, live: { ...s.live, speaker: d.speaker } }),
+  "quorum.changed": (s, d) => ({ ...s, live: { ...s.live, quorum_rule: d.quorum_rule } }),
 };
 
-function meeting(s, d) {
-  return { ...s, meeting: { ...(s.meeting || {}), ...d } };
-}
-
-function participant(s, d) {
-  return { ...s, participants: upsert(s.participants, d) };
-}
-
-// Apply one event frame ({event, data}) to the state. Unknown kinds leave the state as it was:
-// later features add kinds, and an older page must keep working.
+// Apply one event frame ({event, data}) to the state. Unknown kinds (added by later features)
+// leave the state as it is; the derived roll call is recomputed after every event.
 export function apply(state, frame) {
   const reducer = REDUCERS[frame.event];
-  if (!reducer) return state;
-  return reducer(state, frame.data || {});
+  const next = reducer ? reducer(state, frame.data || {}) : { ...state };
+  next.roll_call = rollCallOf(next);
+  return next;
 }
 
 // Derived values ------------------------------------------------------------------------------
@@ -119,9 +154,9 @@ export function participantForUser(state, userId) {
 }
 
 export function currentItem(state) {
-  const id = state.live.current_item;
-  if (id == null) return null;
-  return state.agenda.find((item) => item.id === id) || null;
+  const current = state.live.current_item;
+  if (!current) return null;
+  return state.agenda.find((item) => item.id === current.item_id) || null;
 }
 
 export function nextItem(state) {
@@ -133,39 +168,12 @@ export function nextItem(state) {
 
 export function attendanceOf(participant) {
   const value = participant && participant.attendance;
-  if (value === "in_person" || value === "online" || value === "absent" || value === "left") return value;
-  return "not_yet";
+  return ATTENDANCE.includes(value) ? value : "not_yet";
 }
 
-// Roll-call counts over the people who count for the quorum (members with a voting right;
-// guests and remote-site rows are counted apart).
-export function rollCall(state) {
-  const counts = { in_person: 0, online: 0, absent: 0, left: 0, not_yet: 0, members: 0, guests: 0, guests_present: 0 };
-  for (const p of state.participants) {
-    const a = attendanceOf(p);
-    if (isMember(p)) {
-      counts.members += 1;
-      counts[a] += 1;
-    } else {
-      counts.guests += 1;
-      if (PRESENT.has(a)) counts.guests_present += 1;
-    }
-  }
-  counts.present = counts.in_person + counts.online;
-  return counts;
-}
-
-export function isMember(p) {
-  return p.can_vote !== false && p.role !== "guest" && p.role !== "site";
-}
-
-// Quorum: more than half of all members present. A server-provided rule (state.quorum.required)
-// takes precedence when the snapshot carries one.
-export function quorum(state) {
-  const counts = rollCall(state);
-  const rule = state.quorum && Number.isInteger(state.quorum.required) ? state.quorum.required : null;
-  const required = rule ?? Math.floor(counts.members / 2) + 1;
-  return { present: counts.present, members: counts.members, required, reached: counts.members > 0 && counts.present >= required };
+export function guests(state) {
+  const all = state.participants.filter((p) => !isMember(p));
+  return { total: all.length, present: all.filter((p) => PRESENT.has(p.attendance)).length };
 }
 
 export function queueOf(state, kind) {
@@ -185,8 +193,10 @@ function parseTime(value) {
 }
 
 export function itemElapsed(state, serverNow) {
-  const started = parseTime(state.live.started_at);
-  let elapsed = Number(state.live.elapsed_before) || 0;
+  const current = state.live.current_item;
+  if (!current) return 0;
+  const started = parseTime(current.started_at);
+  let elapsed = Number(current.elapsed_before) || 0;
   if (started != null) elapsed += Math.max(0, (serverNow - started) / 1000);
   return elapsed;
 }

@@ -8,7 +8,6 @@ import {
   itemTimeLeft,
   nextItem,
   participantById,
-  quorum,
   speakerTimeLeft,
 } from "./state.js";
 
@@ -136,9 +135,12 @@ export function participantName(state, id) {
 export function renderQuorum(state) {
   const node = $("quorum-banner");
   if (!node) return;
-  const q = quorum(state);
-  node.dataset.reached = q.reached ? "yes" : "no";
-  node.textContent = t(q.reached ? "quorum_reached" : "quorum_missing", q);
+  const rc = state.roll_call;
+  const params = { present: rc.members_present, members: rc.members, required: rc.quorum_required };
+  node.dataset.reached = rc.quorum_reached ? "yes" : "no";
+  node.dataset.rule = state.live.quorum_rule;
+  if (state.live.quorum_rule === "none") node.textContent = t("quorum_none", params);
+  else node.textContent = t(rc.quorum_reached ? "quorum_reached" : "quorum_missing", params);
 }
 
 export function renderCurrentItem(state) {
