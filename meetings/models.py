@@ -247,3 +247,140 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ["-at"]
+
+
+# The live room ------------------------------------------------------------------------------------
+# Changed only by meetings.services.live; every change appends a MeetingEvent (see docs/protocol.md).
+
+
+class Attendance(models.Model):
+    """Roll call (điểm danh): one row per participant once someone has marked them."""
+
+    class Status(models.TextChoices):
+        NOT_YET = "not_yet", _("Not checked in yet")
+        IN_PERSON = "in_person", _("Present in person")
+        ONLINE = "online", _("Present online")
+        ABSENT = "absent", _("Absent")
+        LEFT = "left", _("Left the meeting")
+
+    participant = models.OneToOneField(
+        Participant, primary_key=True, on_delete=models.CASCADE, related_name="attendance", verbose_name=_("participant")
+    )
+    status = models.CharField(_("attendance"), max_length=16, choices=Status.choices, default=Status.NOT_YET)
+    site = models.ForeignKey(
+        Unit, verbose_name=_("remote site"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("changed"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    # Why the person is absent: shown to the meeting's organisers only.
+    reason = models.TextField(_("reason for absence"), blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("marked by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("roll call")
+
+
+class LiveState(models.Model):
+    """What is happening in the room now: agenda item and its timer, the floor, the quorum rule."""
+
+    class Floor(models.TextChoices):
+        CLOSED = "closed", _("Closed")
+        OPEN = "open", _("Open for requests")
+        PAUSED = "paused", _("Paused")
+
+    class QuorumRule(models.TextChoices):
+        MAJORITY = "majority", _("More than half of the members with a voting right")
+        TWO_THIRDS = "two_thirds", _("At least two thirds of the members with a voting right")
+        NONE = "none", _("No quorum required")
+
+    meeting = models.OneToOneField(
+        Meeting, primary_key=True, on_delete=models.CASCADE, related_name="live", verbose_name=_("meeting")
+    )
+    current_item = models.ForeignKey(
+        AgendaItem, verbose_name=_("current agenda item"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # When the current item's timer last started; time spent on each item before that, in seconds.
+    item_started_at = models.DateTimeField(null=True, blank=True)
+    item_elapsed = models.JSONField(default=dict, blank=True)
+    floor = models.CharField(_("floor"), max_length=16, choices=Floor.choices, default=Floor.CLOSED)
+    speaking_limit = models.PositiveIntegerField(_("speaking time limit (seconds)"), default=180)
+    quorum_rule = models.CharField(_("quorum rule"), max_length=16, choices=QuorumRule.choices,
+                                   default=QuorumRule.MAJORITY)
+    # Last presence broadcast, shared by all server processes to send at most one per second.
+    presence_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("live state")
+        verbose_name_plural = _("live states")
+
+
+class SpeakRequest(models.Model):
+    """A request to speak or a question (đăng ký phát biểu / chất vấn), and the turn it became."""
+
+    class Kind(models.TextChoices):
+        SPEAK = "speak", _("Request to speak")
+        QUESTION = "question", _("Question")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SPEAKING = "speaking", _("Speaking")
+        DONE = "done", _("Done")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="speak_requests", verbose_name=_("meeting"))
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="speak_requests", verbose_name=_("participant")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SPEAK)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    agenda_item = models.ForeignKey(
+        AgendaItem, verbose_name=_("agenda item"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started speaking"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    limit_seconds = models.PositiveIntegerField(_("time limit (seconds)"), default=0)
+
+    class Meta:
+        verbose_name = _("request to speak")
+        verbose_name_plural = _("requests to speak")
+        ordering = ["meeting", "id"]
+        indexes = [models.Index(fields=["meeting", "status"], name="speakrequest_meeting_status")]
+
+
+class CommandReceipt(models.Model):
+    """The answer to one socket command, stored with its effect so a retried command id has no second effect."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    command_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=64)
+    reply = models.JSONField(default=dict)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "user", "command_id"], name="one_receipt_per_command_id")
+        ]
+
+
+class LiveConnection(models.Model):
+    """One open meeting socket, on any server process: who is connected, and from which site."""
+
+    channel_name = models.CharField(max_length=255, unique=True)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The server process holding the socket; it refreshes last_seen for all its sockets at once.
+    server = models.CharField(max_length=64, db_index=True)
+    connected_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["meeting", "last_seen"], name="liveconnection_meeting_seen")]

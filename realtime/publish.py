@@ -1,29 +1,67 @@
-"""Hand committed events to the channel layer. Delivery is at-most-once; the event log is the truth."""
+"""Hand committed events to the channel layer. Delivery is at-most-once; the event log is the truth.
+
+Groups: ``meeting.<id>`` holds every socket of the meeting; ``meeting.<id>.editors`` and
+``meeting.<id>.members`` hold each audience. An event whose content is the same for both
+audiences is published once to the meeting group; otherwise each audience gets its own filtered
+copy. The frame text is built here, once per audience, and consumers forward the same bytes.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from meetings.models import MeetingEvent
+from realtime.audience import AUDIENCES, EDITORS, MEMBERS
+from realtime.snapshot import dumps, event_frame
 
 
 def group_name(meeting_id: int) -> str:
     return f"meeting.{meeting_id}"
 
 
-def event_message(event: MeetingEvent) -> dict:
-    return {
-        "type": "meeting.event",
-        "seq": event.seq,
-        "event": event.type,
-        "data": event.data,
-        "at": event.at.isoformat(),
-    }
+def audience_group(meeting_id: int, audience: str) -> str:
+    return f"meeting.{meeting_id}.{audience}"
 
 
-def publish_event(event: MeetingEvent) -> None:
+def event_messages(event: MeetingEvent) -> list[tuple[str, dict[str, Any]]]:
+    at = event.at.isoformat()
+    texts = {a: event_frame(event.seq, event.type, event.data, at, a) for a in AUDIENCES}
+    # A removed participant's socket closes itself after this event (see consumers.py).
+    revoke = event.data.get("user_id") if event.type == "participant.removed" else None
+
+    def message(text: str) -> dict[str, Any]:
+        return {"type": "meeting.event", "seq": event.seq, "text": text, "revoke": revoke}
+
+    if texts[EDITORS] == texts[MEMBERS]:
+        return [(group_name(event.meeting_id), message(texts[EDITORS]))]
+    return [(audience_group(event.meeting_id, a), message(texts[a])) for a in AUDIENCES]
+
+
+async def send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(group_name(event.meeting_id), event_message(event))
+    for group, message in messages:
+        await layer.group_send(group, message)
+
+
+def publish_event(event: MeetingEvent) -> None:
+    async_to_sync(send_all)(event_messages(event))
+
+
+def frame_message(meeting_id: int, frame: dict[str, Any], audience: str | None = None) -> tuple[str, dict[str, Any]]:
+    """A frame outside the event log (e.g. presence, a presenter's page turn) for every socket of a meeting,
+    or of one audience. Not replayed: use it only for state a client can do without after a reconnect."""
+    group = group_name(meeting_id) if audience is None else audience_group(meeting_id, audience)
+    return group, {"type": "meeting.frame", "seq": frame.get("seq"), "text": dumps(frame)}
+
+
+def publish_frame(meeting_id: int, frame: dict[str, Any], audience: str | None = None) -> None:
+    """From sync code (services, views): send a non-event frame now. When it reflects a database change,
+    call it from ``transaction.on_commit``."""
+    if audience not in (None, EDITORS, MEMBERS):
+        raise ValueError(audience)
+    async_to_sync(send_all)([frame_message(meeting_id, frame, audience)])

@@ -1,0 +1,265 @@
+"""The meeting socket (docs/protocol.md): resume by seq, live events, commands, presence.
+
+One consumer per socket. Everything it sends goes through a bounded queue drained by a writer
+task; a socket whose queue overflows is closed (4408) and resyncs on reconnect. Events reach it
+through the channel layer (at most once) and are deduplicated and gap-filled by ``seq`` from the
+event log, so the client sees every event exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from meetings.errors import ServiceError
+from meetings.services import live
+from realtime import presence, snapshot
+from realtime.publish import audience_group, group_name
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_SLOW = 4408
+CLOSE_TOO_LARGE = 4413
+CLOSE_FLOOD = 4429
+
+
+def now_iso() -> str:
+    return timezone.localtime().isoformat(timespec="milliseconds")
+
+
+class Window:
+    """How many things happened in the last ``seconds``."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds, self.times = limit, seconds, collections.deque()
+
+    def hit(self) -> bool:
+        """Count one; False when that goes over the limit."""
+        now = time.monotonic()
+        while self.times and self.times[0] <= now - self.seconds:
+            self.times.popleft()
+        self.times.append(now)
+        return len(self.times) <= self.limit
+
+
+class MeetingConsumer(AsyncWebsocketConsumer):
+    max_frame_bytes = 64 * 1024
+    send_queue_size = 256
+    command_rate = (20, 10.0)  # commands per window; more get a rate_limited reply
+    frame_rate = (60, 10.0)  # frames of any kind per window; more close the socket (4429)
+    replay_limit = snapshot.REPLAY_LIMIT
+
+    # Connecting ----------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        self.access: live.Access | None = None
+        self.last_sent: int | None = None  # the seq the client has; None until hello is answered
+        self.closing = False
+        self.registered = False
+        self.writer: asyncio.Task | None = None
+        self.joined: list[str] = []
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return await self._refuse(CLOSE_UNAUTHENTICATED)
+        try:
+            self.access = await database_sync_to_async(live.socket_access)(user, self.meeting_id)
+        except ServiceError as e:
+            return await self._refuse(CLOSE_NOT_FOUND if e.status == 404 else CLOSE_FORBIDDEN)
+        self.commands = Window(*self.command_rate)
+        self.frames = Window(*self.frame_rate)
+        self.queue: asyncio.Queue[str] = asyncio.Queue(self.send_queue_size)
+        # Join the groups before anything is read from the database: no event can fall in between.
+        self.joined = [group_name(self.meeting_id), audience_group(self.meeting_id, self.access.audience)]
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
+        await database_sync_to_async(presence.register)(
+            self.channel_name, self.meeting_id, self.access.user_id, self.access.site_id)
+        self.registered = True
+        hub = presence.hub()
+        hub.opened()
+        hub.touch(self.meeting_id)
+
+    async def _refuse(self, code: int) -> None:
+        # Accept first: a close code can only be given on an open socket.
+        await self.accept()
+        self.closing = True
+        await self.close(code=code)
+
+    async def disconnect(self, code: int) -> None:
+        self.closing = True
+        if self.writer is not None:
+            self.writer.cancel()
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.registered:
+            self.registered = False
+            try:
+                await database_sync_to_async(presence.unregister)(self.channel_name)
+            finally:
+                hub = presence.hub()
+                hub.closed()
+                hub.touch(self.meeting_id)
+
+    async def _shut(self, code: int) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        if self.writer is not None:
+            self.writer.cancel()
+        await self.close(code=code)
+
+    # Sending -------------------------------------------------------------------------------------
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                await self._write(await self.queue.get())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket went away; disconnect cleans up
+            log.debug("meeting %s: writer stopped", self.meeting_id, exc_info=True)
+
+    async def _write(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    async def _enqueue(self, text: str) -> None:
+        if self.closing:
+            return
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            log.info("meeting %s: closing a socket of user %s that cannot keep up", self.meeting_id,
+                     self.access.user_id if self.access else None)
+            await self._shut(CLOSE_TOO_SLOW)
+
+    async def _frame(self, frame: dict[str, Any]) -> None:
+        await self._enqueue(snapshot.dumps(frame))
+
+    async def _error(self, code: str, message: str) -> None:
+        await self._frame({"type": "error", "error": {"code": code, "message": message}})
+
+    # Receiving -----------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing or self.access is None:
+            return
+        size = len(bytes_data) if bytes_data is not None else len(text_data.encode())
+        if size > self.max_frame_bytes:
+            return await self._shut(CLOSE_TOO_LARGE)
+        if not self.frames.hit():
+            return await self._shut(CLOSE_FLOOD)
+        if bytes_data is not None:
+            return await self._error("bad_message", _("Only text frames (JSON) are accepted."))
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            return await self._error("bad_message", _("The message is not valid JSON."))
+        if not isinstance(frame, dict):
+            return await self._error("bad_message", _("A message must be a JSON object with a “type”."))
+        kind = frame.get("type")
+        try:
+            if kind == "hello":
+                await self._hello(frame)
+            elif kind == "ping":
+                await self._frame({"type": "pong", "server_time": now_iso(), "seq": self.last_sent})
+            elif kind == "command":
+                await self._command(frame)
+            else:
+                await self._error("bad_message", _("Unknown message type."))
+        except Exception:
+            log.exception("meeting %s: socket message failed", self.meeting_id)
+            await self._error("internal", _("Something went wrong on the server. Please try again."))
+
+    async def _hello(self, frame: dict[str, Any]) -> None:
+        last_seq = frame.get("last_seq", 0)
+        if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+            return await self._error("bad_message", _("“last_seq” must be a whole number, 0 or more."))
+        found = await database_sync_to_async(snapshot.resume)(
+            self.meeting_id, last_seq, self.access.audience, self.replay_limit)
+        await self._send_resume(found)
+        await self._frame(await database_sync_to_async(presence.presence_frame)(self.meeting_id))
+
+    async def _send_resume(self, found: dict[str, Any]) -> None:
+        if "snapshot" in found:
+            await self._frame({"type": "snapshot", "seq": found["seq"], "state": found["snapshot"],
+                               "server_time": now_iso()})
+        else:
+            for _seq, text in found["events"]:
+                await self._enqueue(text)
+        self.last_sent = found["seq"]
+        a = self.access
+        await self._frame({"type": "ready", "seq": self.last_sent, "server_time": now_iso(), "you": {
+            "user_id": a.user_id, "participant_id": a.participant_id, "audience": a.audience, "roles": a.roles}})
+
+    async def _command(self, frame: dict[str, Any]) -> None:
+        cid, name, args = frame.get("id"), frame.get("name"), frame.get("args", {})
+        if not isinstance(cid, str) or not 0 < len(cid) <= live.MAX_COMMAND_ID:
+            return await self._error("bad_message", _("A command needs an “id”: a text of 1 to 64 characters."))
+        if not isinstance(name, str) or not isinstance(args, dict):
+            return await self._reply(cid, live.error_reply(ServiceError(
+                _("A command needs a “name” and an “args” object."), "bad_message")))
+        if frame.get("meeting", self.meeting_id) != self.meeting_id:
+            return await self._reply(cid, live.error_reply(ServiceError(
+                _("This command is for another meeting than this connection's."), "wrong_meeting")))
+        if not self.commands.hit():
+            return await self._reply(cid, live.error_reply(ServiceError(
+                _("Too many commands; wait a moment."), "rate_limited")))
+        reply = await database_sync_to_async(live.execute)(self.scope["user"], self.meeting_id, cid, name, args)
+        if reply.get("seq") and self.last_sent is not None:
+            # The command's events go out before its reply, whatever the channel layer does.
+            await self._catch_up(reply["seq"])
+        await self._reply(cid, reply)
+
+    async def _reply(self, cid: str, reply: dict[str, Any]) -> None:
+        await self._frame({"type": "reply", "id": cid, **reply})
+
+    # From the channel layer ----------------------------------------------------------------------
+
+    async def meeting_event(self, message: dict[str, Any]) -> None:
+        if self.last_sent is None or self.closing:
+            return  # hello has not been answered: the replay or snapshot will include this event
+        seq = message["seq"]
+        if seq > self.last_sent + 1:
+            await self._catch_up(seq - 1)
+        if seq == self.last_sent + 1:
+            await self._enqueue(message["text"])
+            self.last_sent = seq
+        if message.get("revoke") == self.access.user_id and not self.access.editor:
+            await self._shut(CLOSE_FORBIDDEN)  # removed from the meeting: the event went out first
+
+    async def meeting_frame(self, message: dict[str, Any]) -> None:
+        if self.last_sent is None or self.closing:
+            return
+        if message.get("seq") and message["seq"] > self.last_sent:
+            await self._catch_up(message["seq"])
+        await self._enqueue(message["text"])
+
+    async def _catch_up(self, upto: int) -> None:
+        """Send the events up to ``upto`` this socket has not had, from the event log."""
+        if upto <= self.last_sent:
+            return
+        if upto - self.last_sent > self.replay_limit:
+            found = await database_sync_to_async(snapshot.resume)(self.meeting_id, 0, self.access.audience)
+            return await self._send_resume(found)
+        found = await database_sync_to_async(snapshot.events_after)(
+            self.meeting_id, self.last_sent, self.access.audience, upto - self.last_sent)
+        for seq, text in found:
+            if seq != self.last_sent + 1:
+                break
+            await self._enqueue(text)
+            self.last_sent = seq

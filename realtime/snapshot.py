@@ -1,0 +1,91 @@
+"""Read side of the socket: snapshots and event replay, filtered per audience. Nothing here writes.
+
+A snapshot is read in one transaction that sees a single committed moment (REPEATABLE READ on
+PostgreSQL, SQLite's own read snapshot), so its ``seq`` and its state always agree: every change is
+committed together with the event that numbers it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import connection, transaction
+
+from meetings.models import Attendance, LiveState, Meeting, MeetingEvent
+from meetings.services.agenda import agenda_data
+from meetings.services.live import attendance_data, live_data, queue_data
+from meetings.services.meetings import meeting_data
+from meetings.services.participants import participant_data
+from realtime import audience as audiences
+from realtime.reducer import roll_call
+
+REPLAY_LIMIT = 500
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def participant_rows(meeting: Meeting) -> list[dict[str, Any]]:
+    people = meeting.participants.select_related("user").order_by("id")
+    marks = {a.participant_id: a for a in Attendance.objects.filter(participant__meeting=meeting)}
+    rows = []
+    for p in people:
+        att = attendance_data(p.pk, marks.get(p.pk))
+        row = participant_data(p) | {
+            "attendance": att["attendance"], "attendance_site_id": att["site_id"], "attendance_at": att["at"],
+        }
+        if att["absence_reason"]:
+            row["absence_reason"] = att["absence_reason"]
+        rows.append(row)
+    return rows
+
+
+def _consistent_read() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def build(meeting_id: int, audience: str = audiences.EDITORS) -> tuple[int, dict[str, Any]]:
+    """(seq, state) of the meeting as ``audience`` sees it."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:
+            _consistent_read()
+        meeting = Meeting.objects.select_related("room").get(pk=meeting_id)
+        state: dict[str, Any] = {
+            "meeting": meeting_data(meeting),
+            "agenda": agenda_data(meeting),
+            "participants": participant_rows(meeting),
+            "live": live_data(meeting.pk, LiveState.objects.filter(meeting=meeting).first()),
+            "queue": queue_data(meeting.pk),
+        }
+        state["roll_call"] = roll_call(state)
+        return meeting.last_seq, audiences.state(state, audience)
+
+
+def event_frame(seq: int, kind: str, data: dict[str, Any], at: str, audience: str) -> str:
+    return dumps({"type": "event", "seq": seq, "event": kind, "data": audiences.event_data(data, audience), "at": at})
+
+
+def events_after(meeting_id: int, after: int, audience: str, limit: int = REPLAY_LIMIT) -> list[tuple[int, str]]:
+    """Up to ``limit`` events with seq > ``after``, as (seq, frame text) in order."""
+    rows = MeetingEvent.objects.filter(meeting_id=meeting_id, seq__gt=after).order_by("seq")[:limit]
+    return [(e.seq, event_frame(e.seq, e.type, e.data, e.at.isoformat(), audience)) for e in rows]
+
+
+def current_seq(meeting_id: int) -> int:
+    return Meeting.objects.filter(pk=meeting_id).values_list("last_seq", flat=True).first() or 0
+
+
+def resume(meeting_id: int, last_seq: int, audience: str, limit: int = REPLAY_LIMIT) -> dict[str, Any]:
+    """What ``hello`` gets: {"events": [(seq, text)...], "seq": n} or {"snapshot": state, "seq": n}."""
+    seq = current_seq(meeting_id)
+    if 0 < last_seq <= seq and seq - last_seq <= limit:
+        found = events_after(meeting_id, last_seq, audience, limit + 50)
+        if all(s == last_seq + 1 + i for i, (s, _) in enumerate(found)):
+            return {"events": found, "seq": found[-1][0] if found else last_seq}
+    seq, state = build(meeting_id, audience)
+    return {"snapshot": state, "seq": seq}
