@@ -7,6 +7,7 @@ minh chairs the meeting, lan is its secretary, hoa and binh are delegates.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from conftest import in_days
@@ -87,14 +88,22 @@ def server(transactional_db) -> Iterator[DaphneServer]:
     daphne.stop()
 
 
-@pytest.fixture
-def browser():
+@contextmanager
+def chromium():
+    # Sync Playwright runs an event loop in this thread: services that publish events (async_to_sync)
+    # must not run in the test process while it is open. Set the data up first, act through the pages.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(live_meeting):
+    with chromium() as browser:
+        yield browser
 
 
 def open_as(browser, server, user, path, viewport=DESKTOP):
@@ -191,3 +200,70 @@ def test_chair_and_two_delegates_run_the_meeting(server, browser, people, live_m
     chair.get_by_test_id("agenda").locator("li", has_text=items[0].title).get_by_role("button").click()
     for page in (chair, hoa, binh):
         expect(page.get_by_test_id("current-item")).to_have_text(items[0].title)
+
+
+# The JavaScript reducer agrees with the server ----------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reducer_turns_an_old_snapshot_into_the_new_one(server, people, live_meeting):
+    """Zulip's test, for the browser's copy of the reducer (frontend/static/live/state.js): apply the
+    events of a whole meeting to the snapshot taken before it; the result equals a fresh snapshot."""
+    import json
+
+    from meetings.services import agenda, live, participants
+    from realtime import snapshot
+
+    meeting = live_meeting
+    minh, lan, hoa, binh = (people[name] for name in ("minh", "lan", "hoa", "binh"))
+    ids = {p.user_id: p.pk for p in meeting.participants.all()}
+    items = list(meeting.agenda_items.order_by("order"))
+    before = {audience: snapshot.build(meeting.pk, audience) for audience in ("editors", "members")}
+
+    steps = [
+        (lan, "meeting.start", {}),
+        (hoa, "checkin", {"mode": "in_person"}),
+        (lan, "mark_absent", {"participant_id": ids[binh.pk], "reason": "Đi công tác"}),
+        (binh, "checkin", {"mode": "online"}),
+        (minh, "agenda.goto", {"item_id": items[0].pk}),
+        (minh, "floor.open", {}),
+        (hoa, "queue.request", {"kind": "speak"}),
+        (binh, "queue.request", {"kind": "question"}),
+        (minh, "floor.next", {}),
+        (minh, "floor.limit", {"seconds": 120}),
+        (minh, "floor.give", {"participant_id": ids[binh.pk], "kind": "question"}),
+        (minh, "agenda.goto", {"item_id": items[1].pk}),
+        (lan, "quorum.rule", {"rule": "two_thirds"}),
+        (minh, "floor.pause", {}),
+        (hoa, "checkout", {}),
+    ]
+    for n, (user, name, args) in enumerate(steps):
+        reply = live.execute(user, meeting.pk, f"t-{n}", name, args)
+        assert reply["ok"], (name, reply)
+    agenda.add_item(lan, meeting, title="Các vấn đề phát sinh", planned_minutes=10)
+    guest = participants.add_participant(lan, meeting, people["khach"], role="guest")
+    participants.remove_participant(lan, meeting, guest.pk)
+    reply = live.execute(minh, meeting.pk, "t-end", "floor.close", {})
+    assert reply["ok"], reply
+
+    cases = []
+    for audience, (seq, old_state) in before.items():
+        events = [json.loads(text) for _, text in snapshot.events_after(meeting.pk, seq, audience)]
+        assert len(events) > len(steps)
+        cases.append((audience, old_state, events, snapshot.build(meeting.pk, audience)[1]))
+
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{server.url}/static/live/state.js")
+        for audience, old_state, events, new_state in cases:
+            result = page.evaluate(
+                """async ({before, events, after}) => {
+                    const S = await import("/static/live/state.js");
+                    let state = S.normalize(before);
+                    for (const frame of events) state = S.apply(state, frame);
+                    return {got: state, want: S.normalize(after)};
+                }""",
+                {"before": old_state, "events": events, "after": new_state},
+            )
+            assert result["want"] == json.loads(json.dumps(new_state)), "normalize() must keep a full snapshot"
+            assert result["got"] == result["want"], audience
