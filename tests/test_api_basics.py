@@ -130,6 +130,11 @@ def test_invalid_data_is_reported_as_422_with_the_field(people, api):
     assert error["field"] in ("start", "end")
 
 
+def test_an_unknown_address_is_a_json_404(people, api):
+    refused(api(people["lan"]).get("/cuoc-hop"), 404, "not_found")
+    refused(api(None).post("/meetings/1/khong-co"), 404, "not_found")
+
+
 def test_an_unknown_meeting_is_404(people, api):
     refused(api(people["lan"]).get("/meetings/999999"), 404, "not_found")
 
@@ -137,21 +142,24 @@ def test_an_unknown_meeting_is_404(people, api):
 ENGLISH = {
     "unauthenticated": "Please sign in or send a valid API token.",
     "not_found": "Not found, or you may not see it.",
-    "bad_transition": None,  # built from parts; checked below
+    "forbidden_create": "You may not create meetings for this unit.",
 }
 
 
-def test_error_messages_are_vietnamese_once_the_catalogue_is_compiled(client, people, api, meeting):
+def test_error_messages_are_vietnamese_once_the_catalogue_is_compiled(client, people, api):
     catalogue = settings.BASE_DIR / "frontend" / "locale" / "vi" / "LC_MESSAGES" / "django.mo"
     if not catalogue.exists():
         pytest.skip(f"Vietnamese catalogue not compiled yet ({catalogue} is missing): messages are still English")
+    hoa = api(people["hoa"]).headers["HTTP_AUTHORIZATION"]
 
-    anonymous = client.get("/api/v1/meetings", HTTP_ACCEPT_LANGUAGE="vi").json()["error"]["message"]
-    missing = client.get("/api/v1/meetings/999999", HTTP_ACCEPT_LANGUAGE="vi",
-                         HTTP_AUTHORIZATION=api(people["hoa"]).headers["HTTP_AUTHORIZATION"]).json()["error"]["message"]
+    def message(method, path, **extra):
+        r = getattr(client, method)(f"/api/v1{path}", HTTP_ACCEPT_LANGUAGE="vi", **extra)
+        return r.json()["error"]["message"]
 
-    assert anonymous != ENGLISH["unauthenticated"]
-    assert missing != ENGLISH["not_found"]
+    assert message("get", "/meetings") != ENGLISH["unauthenticated"]
+    assert message("get", "/meetings/999999", HTTP_AUTHORIZATION=hoa) != ENGLISH["not_found"]
+    assert message("post", "/meetings", data=meeting_payload(), content_type="application/json",
+                   HTTP_AUTHORIZATION=hoa) != ENGLISH["forbidden_create"]
 
 
 def test_english_is_available_on_request(client, people):

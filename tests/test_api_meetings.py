@@ -220,6 +220,29 @@ def test_a_body_that_asks_for_five_working_days_gets_them(people, api):
     refused(lan.post(f"/meetings/{mid}/publish"), 400, "notice_too_short")
 
 
+def test_bringing_a_published_meeting_forward_keeps_the_notice_rule(people, published, api):
+    lan = api(people["lan"])
+    soon = working_days_ahead(1)
+
+    r = lan.patch(f"/meetings/{published.pk}", {"start": at(soon, 8).isoformat(), "end": at(soon, 10).isoformat()})
+
+    refused(r, 400, "notice_too_short")
+    published.refresh_from_db()
+    assert published.start.date() != soon
+    r = lan.patch(f"/meetings/{published.pk}", {"start": at(soon, 8).isoformat(), "end": at(soon, 10).isoformat(),
+                                                "urgent": True})
+    assert r.status_code == 200
+
+
+def test_putting_a_published_meeting_off_needs_no_urgent_flag(people, published, api):
+    later = published.start + dt.timedelta(hours=2)
+
+    r = api(people["lan"]).patch(f"/meetings/{published.pk}", {"start": later.isoformat(),
+                                                               "end": (later + dt.timedelta(hours=2)).isoformat()})
+
+    assert r.status_code == 200
+
+
 def test_a_meeting_in_the_past_cannot_be_published(people, api):
     lan = api(people["lan"])
     yesterday = timezone.localdate() - dt.timedelta(days=1)

@@ -223,3 +223,30 @@ def test_a_new_chair_of_a_published_meeting_is_invited(people, announced, api, m
 
     assert Participant.objects.get(meeting=announced, user=people["hanh"]).role == "chair"
     assert [m.to for m in mailoutbox] == [["hanh@example.vn"]]
+
+
+def test_someone_taken_off_the_list_is_told_and_the_entry_leaves_their_calendar(
+    people, announced, api, mailoutbox, django_capture_on_commit_callbacks
+):
+    binh_row = Participant.objects.get(meeting=announced, user=people["binh"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api(people["lan"]).delete(f"/meetings/{announced.pk}/participants/{binh_row.pk}")
+
+    assert Notification.objects.filter(user=people["binh"], kind="withdrawn").exists()
+    assert [m.to for m in mailoutbox] == [["binh@example.vn"]]
+    calendar = invitation_calendar(mailoutbox[0])
+    assert calendar["METHOD"] == "CANCEL"
+    assert only_event(calendar)["SEQUENCE"] == 1
+
+
+def test_someone_taken_off_a_draft_was_never_told_anything_and_is_not_now(
+    people, ready, api, mailoutbox, django_capture_on_commit_callbacks
+):
+    binh_row = Participant.objects.get(meeting=ready, user=people["binh"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api(people["lan"]).delete(f"/meetings/{ready.pk}/participants/{binh_row.pk}")
+
+    assert mailoutbox == []
+    assert not Notification.objects.exists()

@@ -6,7 +6,7 @@ import logging
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from meetings.api import directory, meetings
@@ -72,3 +72,14 @@ def on_unexpected(request, exc: Exception):
 
 api.add_router("/", directory.router)
 api.add_router("/meetings", meetings.router)
+
+# Added last, so it only answers paths no endpoint above claims: a JSON 404 instead of an HTML page.
+fallback = Router()
+
+
+@fallback.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False)
+def unknown_path(request, rest: str):
+    return error(request, 404, "not_found", _("There is no such address in the API."))
+
+
+api.add_router("/", fallback)

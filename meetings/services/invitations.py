@@ -71,10 +71,13 @@ def _send_mail(emails: list[str], meeting_id: int, kind: str, method: str) -> No
             "invitation": _("Invitation: %(title)s"),
             "changed": _("Changed: %(title)s"),
             "cancelled": _("Cancelled: %(title)s"),
+            "withdrawn": _("No longer invited: %(title)s"),
         }[kind] % {"title": meeting.title}
         body = _invitation_text(meeting)
         if kind == "cancelled":
             body = _("The meeting has been cancelled. Reason: %(reason)s") % {"reason": meeting.cancel_reason} + "\n\n" + body
+        if kind == "withdrawn":
+            body = _("You are no longer on the list of participants of this meeting.") + "\n\n" + body
         body += "\n\n" + _("Details and your answer: %(url)s") % {"url": settings.SITE_URL + meeting_url(meeting)}
     for address in emails:
         # One message per person: invitees must not see each other's addresses.
@@ -121,6 +124,14 @@ def send_cancellation(meeting: Meeting, actor: User) -> None:
     body = _("The meeting has been cancelled. Reason: %(reason)s") % {"reason": meeting.cancel_reason}
     _notify(users, meeting, "cancelled", _("Cancelled: %(title)s") % {"title": meeting.title}, body)
     _mail_after_commit(users, meeting.pk, "cancelled", "CANCEL")
+
+
+def send_withdrawal(meeting: Meeting, actor: User, user: User) -> None:
+    """Someone taken off the participants of an announced meeting: told, and the entry leaves their calendar."""
+    _bump_sequence(meeting)
+    title = _("No longer invited: %(title)s") % {"title": meeting.title}
+    _notify([user], meeting, "withdrawn", title, _("You are no longer on the list of participants of this meeting."))
+    _mail_after_commit([user], meeting.pk, "withdrawn", "CANCEL")
 
 
 def notify_editors_of_answer(meeting: Meeting, p: Participant) -> None:

@@ -164,9 +164,13 @@ def update_meeting(actor: User, meeting: Meeting, *, remote_sites: list[int] | N
         if not permissions.can_create_in(actor, values["host_unit"].pk):
             raise Forbidden(_("You may not move the meeting to this unit."))
     changed = {name for name, value in values.items() if getattr(meeting, name) != value}
+    announced_start = meeting.start
     for name, value in values.items():
         setattr(meeting, name, value)
     _check_fields(meeting)
+    if meeting.status == S.PUBLISHED and "start" in changed and meeting.start < announced_start:
+        # Brought forward after the invitations went out: the notice rule applies as at publishing.
+        _check_notice(meeting)
     if changed:
         meeting.save()
     _set_sites(meeting, remote_sites)
@@ -205,6 +209,14 @@ def notice_problem(meeting: Meeting, now: dt.datetime | None = None) -> str | No
     ) % {"days": lead, "date": date_format(latest_notice_date(meeting_day, lead), "SHORT_DATE_FORMAT")}
 
 
+def _check_notice(meeting: Meeting) -> None:
+    if meeting.start <= timezone.now():
+        raise Invalid(_("The meeting's start time has already passed."), "start_in_past", field="start")
+    problem = notice_problem(meeting)
+    if problem:
+        raise Invalid(problem, "notice_too_short", field="urgent")
+
+
 def _transition(meeting: Meeting, target: str) -> None:
     if target not in S.values:
         raise Invalid(_("Unknown meeting status."), "bad_transition", field="status")
@@ -222,11 +234,7 @@ def publish_meeting(actor: User, meeting: Meeting) -> Meeting:
     meeting = _lock(meeting)
     permissions.require_edit(actor, meeting)
     _transition(meeting, S.PUBLISHED)
-    if meeting.start <= timezone.now():
-        raise Invalid(_("The meeting's start time has already passed."), "start_in_past")
-    problem = notice_problem(meeting)
-    if problem:
-        raise Invalid(problem, "notice_too_short", field="urgent")
+    _check_notice(meeting)
     if not meeting.participants.exists():
         raise Invalid(_("Add participants before publishing."), "no_participants")
     meeting.published_at = timezone.now()

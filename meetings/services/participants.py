@@ -114,9 +114,12 @@ def remove_participant(actor: User, meeting: Meeting, participant_id: int) -> No
             _("The chair and the secretary cannot be removed; change them on the meeting first."), "role_participant"
         )
     data = participant_data(p)
+    was_invited = p.invited_at is not None
     p.delete()
     events.record(meeting, "participant.removed", data, actor)
     events.audit(actor, "participant.remove", meeting, data["name"])
+    if was_invited:
+        invitations.send_withdrawal(meeting, actor, p.user)
 
 
 @transaction.atomic
