@@ -1,0 +1,50 @@
+"""Helpers shared by the page views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from meetings.errors import NotFound, ServiceError
+from meetings.models import Meeting
+from meetings.permissions import can_edit, get_visible
+
+
+def visible_meeting(request: HttpRequest, meeting_id: int) -> Meeting:
+    try:
+        return get_visible(request.user, meeting_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def editable_meeting(request: HttpRequest, meeting_id: int) -> Meeting:
+    meeting = visible_meeting(request, meeting_id)
+    if not can_edit(request.user, meeting):
+        raise PermissionDenied
+    return meeting
+
+
+def attempt(request: HttpRequest, action: Callable[[], Any], success: str,
+            form: forms.Form | None = None) -> bool:
+    """Run one service call. On success say so; on a ServiceError show its message, on the form's
+    field when the service named one the form has, otherwise as a page message."""
+    try:
+        action()
+    except ServiceError as error:
+        show_error(request, error, form)
+        return False
+    messages.success(request, success)
+    return True
+
+
+def show_error(request: HttpRequest, error: ServiceError, form: forms.Form | None = None) -> None:
+    if form is not None:
+        field = error.field if error.field in form.fields else None
+        form.add_error(field, str(error.message))
+    else:
+        messages.error(request, str(error.message))
