@@ -80,7 +80,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return await self._refuse(CLOSE_NOT_FOUND if e.status == 404 else CLOSE_FORBIDDEN)
         self.commands = Window(*self.command_rate)
         self.frames = Window(*self.frame_rate)
-        self.queue: asyncio.Queue[str] = asyncio.Queue(self.send_queue_size)
+        self.queue: asyncio.Queue[str | int] = asyncio.Queue(self.send_queue_size)
         # Join the groups before anything is read from the database: no event can fall in between.
         self.joined = [group_name(self.meeting_id), audience_group(self.meeting_id, self.access.audience)]
         for group in self.joined:
@@ -128,7 +128,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     async def _write_loop(self) -> None:
         try:
             while True:
-                await self._write(await self.queue.get())
+                item = await self.queue.get()
+                if isinstance(item, int):  # a close code queued behind the frames it follows
+                    self.closing = True
+                    return await self.close(code=item)
+                await self._write(item)
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket went away; disconnect cleans up
@@ -146,6 +150,12 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             log.info("meeting %s: closing a socket of user %s that cannot keep up", self.meeting_id,
                      self.access.user_id if self.access else None)
             await self._shut(CLOSE_TOO_SLOW)
+
+    async def _close_after_queue(self, code: int) -> None:
+        try:
+            self.queue.put_nowait(code)
+        except asyncio.QueueFull:
+            await self._shut(code)
 
     async def _frame(self, frame: dict[str, Any]) -> None:
         await self._enqueue(snapshot.dumps(frame))
@@ -240,7 +250,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self._enqueue(message["text"])
             self.last_sent = seq
         if message.get("revoke") == self.access.user_id and not self.access.editor:
-            await self._shut(CLOSE_FORBIDDEN)  # removed from the meeting: the event went out first
+            await self._close_after_queue(CLOSE_FORBIDDEN)  # removed from the meeting, told so first
 
     async def meeting_frame(self, message: dict[str, Any]) -> None:
         if self.last_sent is None or self.closing:

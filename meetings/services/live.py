@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.roles import OPERATE_SITE
 from meetings import permissions
 from meetings.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from meetings.models import (
@@ -113,20 +114,23 @@ class Access:
 
 
 def socket_access(user: User, meeting_id: int) -> Access:
-    """Participants, the chair, the secretary, the host unit's administrators and system administrators."""
+    """Participants, the chair, the secretary, the host unit's administrators, system administrators, and
+    the operators of the meeting's remote sites (they watch; commands need a participant or an organiser)."""
     meeting = Meeting.objects.filter(pk=meeting_id).first()
     if meeting is None or not permissions.can_view(user, meeting):
         raise NotFound(_("This meeting does not exist, or you may not see it."))
     editor = permissions.can_edit(user, meeting)
     participant = meeting.participants.filter(user=user).first()
-    if participant is None and not editor:
+    at_site = bool(user.unit_id) and meeting.remote_sites.filter(pk=user.unit_id).exists()
+    operator = at_site and user.can(OPERATE_SITE)
+    if participant is None and not editor and not operator:
         raise Forbidden(_("Only the meeting's participants and organisers can join the live room."))
     site_id = participant.site_id if participant else None
-    if site_id is None and user.unit_id and meeting.remote_sites.filter(pk=user.unit_id).exists():
+    if site_id is None and at_site:
         site_id = user.unit_id
     roles = [name for name, yes in (
         ("editor", editor), ("chair", user.pk == meeting.chair_id), ("secretary", user.pk == meeting.secretary_id),
-        ("participant", participant is not None),
+        ("participant", participant is not None), ("site_operator", operator),
     ) if yes]
     return Access(meeting.pk, user.pk, editor, participant.pk if participant else None, site_id, roles)
 
