@@ -16,6 +16,7 @@ from django.shortcuts import render, resolve_url
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from frontend.language import vietnamese_by_default
 from meetings import permissions
 from meetings.errors import NotFound
 from meetings.models import LiveState, Meeting, Participant
@@ -115,12 +116,14 @@ def _context(request: HttpRequest, meeting: Meeting, editor: bool, participant: 
     }
 
 
+@vietnamese_by_default
 @login_required
 def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting, editor, participant = _meeting_for(request, meeting_id)
     return render(request, "live/room.html", _context(request, meeting, editor, participant))
 
 
+@vietnamese_by_default
 @login_required
 def console(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting, editor, participant = _meeting_for(request, meeting_id)

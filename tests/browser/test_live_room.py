@@ -6,8 +6,10 @@ minh chairs the meeting, lan is its secretary, hoa and binh are delegates.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from conftest import in_days
@@ -84,6 +86,7 @@ def test_the_room_hands_its_strings_and_settings_to_the_script(client, people, l
 @pytest.fixture
 def server(transactional_db) -> Iterator[DaphneServer]:
     daphne = DaphneServer().start()
+    print(f"daphne on {daphne.url}, log: {daphne.log_path}")
     yield daphne
     daphne.stop()
 
@@ -112,6 +115,30 @@ def open_as(browser, server, user, path, viewport=DESKTOP):
     page = context.new_page()
     page.goto(server.url + path)
     return page
+
+
+def screenshots(page, name):
+    """With PHONGHOP_SCREENSHOTS=<dir>, save the page at desktop and phone sizes (to look at the layout)."""
+    folder = os.environ.get("PHONGHOP_SCREENSHOTS")
+    if not folder:
+        return
+    size = page.viewport_size
+    for label, viewport in (("1280x800", DESKTOP), ("390x844", PHONE)):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def too_wide(page, viewport=PHONE) -> list[str]:
+    """The elements that stick out sideways at ``viewport`` (the page must not scroll sideways)."""
+    size = page.viewport_size
+    page.set_viewport_size(viewport)
+    try:
+        return page.evaluate("""() => [...document.querySelectorAll("body *")]
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)""")
+    finally:
+        page.set_viewport_size(size)
 
 
 def connected(page):
@@ -155,6 +182,7 @@ def test_chair_and_two_delegates_run_the_meeting(server, browser, people, live_m
     for page in (chair, hoa, binh):
         expect(page.get_by_test_id("current-item")).to_have_text(items[0].title)
         expect(page.get_by_test_id("item-timer")).to_be_visible()
+        expect(page.get_by_test_id("agenda").locator("[aria-current]")).to_contain_text(items[0].title)
 
     # Requests to speak: binh asks, the chair sees the queue and calls the next speaker.
     chair.get_by_role("button", name="Mở phiên phát biểu").click()
@@ -168,6 +196,11 @@ def test_chair_and_two_delegates_run_the_meeting(server, browser, people, live_m
     for page in (chair, hoa, binh):
         expect(page.get_by_test_id("speaker")).to_have_text("Lê Văn Bình")
     expect(chair.get_by_test_id("queue-speak")).not_to_contain_text("Lê Văn Bình")
+    hoa.get_by_role("button", name="Chất vấn").click()
+    expect(chair.get_by_test_id("queue-question")).to_contain_text("Phạm Thị Hoa")
+    screenshots(chair, "live-console")
+    screenshots(hoa, "live-room")
+    assert too_wide(chair) == [] and too_wide(hoa) == []
 
     # The chair moves on to item 2: every page shows it.
     chair.get_by_test_id("agenda").locator("li", has_text=items[1].title).get_by_role("button").click()

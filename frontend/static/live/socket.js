@@ -174,11 +174,14 @@ export class MeetingSocket {
       this._resync();
       return;
     }
+    const wasReady = this.ready;
     this.ready = true;
     this.everReady = true;
     this.attempt = 0;
+    this._setClock(frame.server_time);
     this._setStatus("online");
-    for (const { frame: command } of this.pending.values()) this._send(command);
+    // A new connection: send again what has not been answered, with the same ids.
+    if (!wasReady) for (const { frame: command } of this.pending.values()) this._send(command);
   }
 
   _onReply(frame) {

@@ -172,7 +172,7 @@ export function attendanceOf(participant) {
 }
 
 export function guests(state) {
-  const all = state.participants.filter((p) => !isMember(p));
+  const all = state.participants.filter((p) => p.role === "guest");
   return { total: all.length, present: all.filter((p) => PRESENT.has(p.attendance)).length };
 }
 

@@ -197,10 +197,11 @@ export function renderAgenda(state, { onGoto = null } = {}) {
   const list = $("agenda");
   if (!list) return;
   const items = [...state.agenda].sort((a, b) => a.order - b.order);
+  const currentId = state.live.current_item ? state.live.current_item.item_id : null;
   replaceChildren(
     list,
     items.map((item) => {
-      const current = item.id === state.live.current_item;
+      const current = item.id === currentId;
       return el(
         "li",
         { class: current ? "agenda__item is-current" : "agenda__item", "aria-current": current ? "step" : null },
