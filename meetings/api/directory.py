@@ -60,10 +60,14 @@ def page(qs, limit: int, offset: int):
     return qs[offset: offset + max(1, min(limit, 500))]
 
 
-def _when(when: str) -> str:
+def parse_when(when: str) -> str:
+    """The calendar window a caller asks for ("past" is the API's word for finished meetings)."""
     if when not in ("upcoming", "past", "ongoing", "finished"):
         raise Invalid(_("“when” must be upcoming, ongoing or past."), field="when")
     return "finished" if when == "past" else when
+
+
+_when = parse_when
 
 
 @router.get("/units/{int:unit_id}/meetings", response=list[MeetingSummary], auth=AUTH, summary="Meetings hosted by a unit")

@@ -10,7 +10,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from meetings.api.auth import AUTH, actor
-from meetings.api.directory import _when, page
+from meetings.api.directory import page, parse_when
 from meetings.api.schemas import (
     AgendaItemIn,
     AgendaItemOut,
@@ -64,8 +64,8 @@ def list_meetings(
     mine: bool = False, limit: int = 100, offset: int = 0,
 ):
     qs = search_meetings(
-        actor(request), when=_when(when) if when else None, status=status, text=q, start_from=start_from, start_to=start_to,
-        host_unit=host_unit_id, mine=mine,
+        actor(request), when=parse_when(when) if when else None, status=status, text=q, start_from=start_from,
+        start_to=start_to, host_unit=host_unit_id, mine=mine,
     )
     return [meeting_summary(m) for m in page(qs, limit, offset)]
 
