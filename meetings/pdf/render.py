@@ -7,8 +7,9 @@ server render a page at any size they like. A page is rendered once and then ser
 
 pypdfium2 is not thread-safe, even across documents, so rendering happens in a pool of worker
 processes (forked from the sandbox's forkserver). Each worker runs under the memory limit, each page
-under the CPU limit, and the caller waits at most the wall-clock limit; a worker that dies or hangs
-takes the pool with it, and a new pool is started. A page that failed is remembered and not retried.
+under the CPU limit, and the caller waits at most the wall-clock limit. A worker that dies takes the
+pool with it: a new pool is started, and the page is rendered again alone in a sandboxed child
+(``sandbox.run``), which tells which limit it hit. A page that failed is remembered, not retried.
 
 Right after intake, ``prefetch_first_pages`` renders the first pages at the small widths in the
 background; the rest is rendered when someone opens it (``page_image``).
@@ -86,24 +87,34 @@ def render_page(sha256: str, page: int, widths: list[int], limits: Limits | None
     key = (sha256, page, tuple(widths))
     if key in _failed:
         raise _error(_failed[key])
-    for _attempt in range(2):
-        pool, future = _submit(key, limits)
-        try:
-            outcome = future.result(timeout=limits.wall_seconds)
-        except FutureTimeout:
-            _restart(pool, kill=True)
-            _remember(key, "too_slow")
-            raise _error("too_slow") from None
-        except BrokenProcessPool:
-            _restart(pool)  # maybe this page, maybe another job in the pool: try once more
-            continue
-        if "error" in outcome:
-            _remember(key, outcome["error"])
-            raise _error(outcome["error"])
-        return [PageImage(page, item["width"], Path(item["path"]), cached=False,
-                          render_ms=item["render_ms"], encode_ms=item["encode_ms"]) for item in outcome["images"]]
-    _remember(key, "render_failed")
-    raise _error("render_failed")
+    pool, future = _submit(key, limits)
+    try:
+        outcome = future.result(timeout=limits.wall_seconds)
+    except FutureTimeout:
+        _restart(pool, kill=True)
+        _remember(key, "too_slow")
+        raise _error("too_slow") from None
+    except BrokenProcessPool:
+        # A worker died: this page, or another job in the pool. Render it again alone, in a sandboxed
+        # child, which names the limit that was hit, if one was.
+        _restart(pool)
+        outcome = _render_alone(key, limits)
+    if "error" in outcome:
+        _remember(key, outcome["error"])
+        raise _error(outcome["error"])
+    return [PageImage(page, item["width"], Path(item["path"]), cached=False,
+                      render_ms=item["render_ms"], encode_ms=item["encode_ms"]) for item in outcome["images"]]
+
+
+def _render_alone(key: tuple, limits: Limits) -> dict[str, Any]:
+    try:
+        return sandbox.run(_render_in_worker, *_job_args(key, limits), limits=limits)
+    except sandbox.TimeLimit:
+        return {"error": "too_slow"}
+    except sandbox.MemoryLimit:
+        return {"error": "too_much_memory"}
+    except sandbox.SandboxError:
+        return {"error": "render_failed"}
 
 
 def prefetch(sha256: str, pages: list[int], widths: tuple[int, ...] = EAGER_WIDTHS,
@@ -168,9 +179,7 @@ def _submit(key: tuple, limits: Limits) -> tuple[ProcessPoolExecutor, Future]:
         running = _inflight.get(key)
         if running is not None and not running.done():
             return _pool, running
-        sha256, page, widths = key
-        job = (_render_in_worker, str(store.path_for(sha256)), page, list(widths),
-               str(cache_path(sha256, page, 0).parent.parent), limits.cpu_seconds)
+        job = (_render_in_worker, *_job_args(key, limits))
         for _attempt in range(2):
             if _pool is None:
                 _pool = ProcessPoolExecutor(
@@ -187,6 +196,12 @@ def _submit(key: tuple, limits: Limits) -> tuple[ProcessPoolExecutor, Future]:
         _inflight[key] = future
         future.add_done_callback(lambda done, key=key: _forget(key, done))
         return _pool, future
+
+
+def _job_args(key: tuple, limits: Limits) -> tuple:
+    sha256, page, widths = key
+    return (str(store.path_for(sha256)), page, list(widths), str(cache_path(sha256, page, 0).parent.parent),
+            limits.cpu_seconds)
 
 
 def _forget(key: tuple, future: Future) -> None:

@@ -180,6 +180,20 @@ def billion_laughs_pdf(levels: int = 40) -> bytes:
     return assemble(objects)
 
 
+def cpu_bomb_pdf(pages: int = 10) -> bytes:
+    """Ten pages sharing one 40 KB content stream of 10 million no-op operators (q Q): half a second
+    of parsing per page, seconds in all, while memory stays small."""
+    compressor = zlib.compressobj(9)
+    chunk = b"q Q " * 1_000_000
+    data = b"".join(compressor.compress(chunk) for _ in range(10)) + compressor.flush()
+    kids = b" ".join(b"%d 0 R" % (4 + i) for i in range(pages))
+    return assemble([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d /MediaBox [0 0 595 842] >>" % pages,
+        stream(b"/Filter /FlateDecode", data),
+    ] + [b"<< /Type /Page /Parent 2 0 R /Contents 3 0 R >>"] * pages)
+
+
 def png_bytes() -> bytes:
     """A real 1×1 PNG, to be renamed .pdf."""
     raw = b"\x00\xff\x00\x00"
