@@ -7,6 +7,7 @@ minh chairs the meeting, lan is its secretary, hoa and binh are delegates.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -201,6 +202,9 @@ def test_chair_and_two_delegates_run_the_meeting(server, browser, people, live_m
     screenshots(chair, "live-console")
     screenshots(hoa, "live-room")
     assert too_wide(chair) == [] and too_wide(hoa) == []
+    hoa.get_by_role("button", name="Rút đăng ký").click()
+    expect(chair.get_by_test_id("queue-question")).to_have_text("Chưa có người đăng ký.")
+    expect(hoa.get_by_test_id("my-request")).to_have_text("Bạn chưa đăng ký phát biểu.")
 
     # The chair moves on to item 2: every page shows it.
     chair.get_by_test_id("agenda").locator("li", has_text=items[1].title).get_by_role("button").click()
@@ -223,13 +227,18 @@ def test_chair_and_two_delegates_run_the_meeting(server, browser, people, live_m
     for page in (chair, hoa, binh):
         expect(page.get_by_test_id("connection-banner")).to_have_text("Đang kết nối lại…")
         expect(page.get_by_test_id("connection-banner")).to_be_visible()
+    # A command given while disconnected waits, and goes out once the socket is back.
+    checkin_online = binh.get_by_role("button", name="Có mặt trực tuyến")
+    checkin_online.click()
+    expect(checkin_online).to_have_attribute("aria-busy", "true")
     server.start()
     for page in (chair, hoa, binh):
         connected(page)
-
-    # ... and the socket works again: binh checks in online, the chair sees it.
-    binh.get_by_role("button", name="Có mặt trực tuyến").click()
+    expect(binh.get_by_test_id("my-attendance")).to_have_text("Có mặt trực tuyến")
     expect(chair.get_by_test_id("count-online")).to_have_text("1")
+    expect(checkin_online).not_to_have_attribute("aria-busy", "true")
+
+    # ... and the socket carries on both ways.
     chair.get_by_test_id("agenda").locator("li", has_text=items[0].title).get_by_role("button").click()
     for page in (chair, hoa, binh):
         expect(page.get_by_test_id("current-item")).to_have_text(items[0].title)
@@ -300,3 +309,53 @@ def test_the_page_reducer_turns_an_old_snapshot_into_the_new_one(server, people,
             )
             assert result["want"] == json.loads(json.dumps(new_state)), "normalize() must keep a full snapshot"
             assert result["got"] == result["want"], audience
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_socket_gives_up_when_it_may_not_come_in(server, people, units, live_meeting):
+    """4401, 4403, 4404: the page says why and does not try again."""
+    from django.contrib.sessions.models import Session
+    from playwright.sync_api import expect
+
+    from meetings.services import meetings, participants
+
+    # A meeting of hoa's unit that she may see but was not invited to.
+    other = meetings.create_meeting(
+        people["lan"], title="Họp giao ban Văn phòng", host_unit=units["office"], chair=people["minh"],
+        secretary=people["lan"], start=in_days(21), end=in_days(21, 11),
+    )
+    participants.add_participant(people["lan"], other, people["binh"])
+    meetings.publish_meeting(people["lan"], other)
+
+    with chromium() as browser:
+        hoa = open_as(browser, server, people["hoa"], reverse("live-room", args=[live_meeting.pk]))
+        connected(hoa)
+        refused = hoa.evaluate(
+            """async (ids) => {
+                const { MeetingSocket } = await import("/static/live/socket.js");
+                const tryMeeting = (id) => new Promise((resolve) => {
+                    const socket = new MeetingSocket(`ws://${location.host}/ws/meetings/${id}/`, {
+                        onFatal: (code) => resolve({ code, status: socket.status, stopped: socket.stopped }),
+                    });
+                    socket.connect();
+                });
+                return [await tryMeeting(ids[0]), await tryMeeting(ids[1])];
+            }""",
+            [other.pk, other.pk + 1000],
+        )
+        assert refused == [
+            {"code": 4403, "status": "closed", "stopped": True},
+            {"code": 4404, "status": "closed", "stopped": True},
+        ]
+
+        # Signed out elsewhere while the server restarts: the page asks to sign in again.
+        server.stop()
+        expect(hoa.get_by_test_id("connection-banner")).to_be_visible()
+        Session.objects.all().delete()
+        server.start()
+        fatal = hoa.get_by_test_id("fatal-banner")
+        expect(fatal).to_contain_text("Phiên đăng nhập đã hết hạn")
+        expect(fatal.get_by_role("link", name="Đăng nhập")).to_have_attribute("href", re.compile(r"^/login/\?next="))
+        expect(hoa.get_by_test_id("connection-banner")).to_be_hidden()
+        expect(hoa.locator("body")).to_have_attribute("data-connection", "closed")
