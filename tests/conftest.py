@@ -14,6 +14,9 @@ from django.utils import timezone
 from scripts_path import services  # noqa: F401  (sets sys.path for scripts/)
 
 CI = os.environ.get("CI") == "true"
+# Inherited by the Daphne processes the integration and browser tests start, so they accept the
+# quickly hashed passwords the fixtures make.
+os.environ.setdefault("PHONGHOP_FAST_PASSWORD_HASHER", "1")
 _missing: dict[str, str] = {}
 
 
@@ -39,6 +42,14 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("MISSING SERVICES", sep="!", red=True, bold=True)
         for marker, service in _missing.items():
             terminalreporter.write_line(f"!!! tests marked '{marker}' were SKIPPED: {service} is not available", red=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
 
 
 # People and units --------------------------------------------------------------------------------
