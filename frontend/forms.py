@@ -6,12 +6,21 @@ from collections.abc import Iterable
 from itertools import groupby
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit, User
 from meetings.models import Meeting, MeetingKind, Participant, Room
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class Form(forms.Form):
+    """Labels without Django's trailing colon: the layout puts them above their fields."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -54,7 +63,7 @@ def remote_sites():
     return Unit.objects.filter(is_remote_site=True).select_related("parent")
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(Form):
     kind = forms.ModelChoiceField(MeetingKind.objects.all(), required=False, label=_("Meeting kind"),
                                   empty_label="—")
     title = forms.CharField(max_length=500, label=_("Title"))
@@ -109,7 +118,7 @@ class MeetingForm(forms.Form):
         }
 
 
-class AgendaItemForm(forms.Form):
+class AgendaItemForm(Form):
     title = forms.CharField(max_length=500, required=False, label=_("Agenda item"))
     presenter = PersonField(label=_("Presenter"))
     presenter_name = forms.CharField(max_length=255, required=False, label=_("Presenter (if not a user)"))
@@ -130,7 +139,7 @@ def _vote(value: str) -> bool | None:
     return {"1": True, "0": False}.get(value)
 
 
-class ParticipantAddForm(forms.Form):
+class ParticipantAddForm(Form):
     user = PersonField(required=True, label=_("Person to invite"))
     role = forms.ChoiceField(choices=Participant.Role.choices, initial=Participant.Role.DELEGATE,
                              label=_("Role in the meeting"))
@@ -145,7 +154,7 @@ class ParticipantAddForm(forms.Form):
         self.fields["site"].queryset = remote_sites()
 
 
-class ParticipantEditForm(forms.Form):
+class ParticipantEditForm(Form):
     role = forms.ChoiceField(choices=Participant.Role.choices, label=_("Role in the meeting"))
     can_vote = forms.BooleanField(required=False, label=_("Voting right"))
     site = forms.ModelChoiceField(remote_sites(), required=False, label=_("Remote site"), empty_label="—")
@@ -163,7 +172,7 @@ RSVP_ANSWERS = [
 ]
 
 
-class RsvpForm(forms.Form):
+class RsvpForm(Form):
     answer = forms.ChoiceField(choices=RSVP_ANSWERS, widget=forms.RadioSelect, label=_("Your answer"))
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                              label=_("Reason for absence"))
@@ -182,12 +191,12 @@ class RsvpForm(forms.Form):
             del self.fields["proxy_to"]
 
 
-class CancelForm(forms.Form):
+class CancelForm(Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                              label=_("Reason for cancelling"))
 
 
-class CalendarFilterForm(forms.Form):
+class CalendarFilterForm(Form):
     start_from = forms.DateField(required=False, widget=DateInput(), label=_("From"))
     start_to = forms.DateField(required=False, widget=DateInput(), label=_("To"))
     host_unit = forms.ModelChoiceField(Unit.objects.all(), required=False, label=_("Host unit"),
@@ -203,3 +212,10 @@ class SearchForm(CalendarFilterForm):
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label=_("Status"))
 
     field_order = ["q", "status", "start_from", "start_to", "host_unit"]
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _("Wrong user name or password. Note that both are case-sensitive."),
+        "inactive": _("This account has been disabled. Ask the administrator of your unit."),
+    }

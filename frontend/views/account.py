@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from frontend.forms import LoginForm
 from meetings.ics import meeting_calendar
 from meetings.models import Meeting
 from meetings.queries import search_meetings
@@ -22,6 +23,7 @@ from meetings.queries import search_meetings
 
 class LoginView(auth_views.LoginView):
     template_name = "frontend/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 

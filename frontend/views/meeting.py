@@ -88,6 +88,9 @@ def detail_context(request, meeting: Meeting, **forms) -> dict:
         "status_actions": [(s, STATUS_ACTIONS[s]) for s in (S.IN_PROGRESS, S.ENDED, S.ARCHIVED)
                            if editor and s in allowed],
         "can_answer": mine is not None and meeting.status in (S.PUBLISHED, S.IN_PROGRESS),
+        # The live room (realtime app) opens to participants and editors once the meeting is announced.
+        "live_room": (mine is not None or editor) and meeting.status in (S.PUBLISHED, S.IN_PROGRESS),
+        "live_console": editor and meeting.status in (S.PUBLISHED, S.IN_PROGRESS),
     }
     if context["can_publish"]:
         context["publish_problem"] = meeting_services.notice_problem(meeting)
