@@ -6,6 +6,7 @@ minh chairs the meeting, lan is its secretary, hoa and binh are delegates.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
@@ -13,13 +14,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import in_days
 from django.urls import reverse
+from django.utils import timezone
 from live_server import CHROMIUM, CHROMIUM_ARGS, DaphneServer, session_cookie
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 800, "height": 1280}
+RECONNECT_MS = 20_000
+
+
+def in_days(days: int, hour: int = 8) -> dt.datetime:
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
 @pytest.fixture
@@ -93,7 +100,7 @@ def server(transactional_db) -> Iterator[DaphneServer]:
 
 
 @contextmanager
-def chromium():
+def launch_chromium():
     # Sync Playwright runs an event loop in this thread: services that publish events (async_to_sync)
     # must not run in the test process while it is open. Set the data up first, act through the pages.
     from playwright.sync_api import sync_playwright
@@ -106,7 +113,7 @@ def chromium():
 
 @pytest.fixture
 def browser(live_meeting):
-    with chromium() as browser:
+    with launch_chromium() as browser:
         yield browser
 
 
@@ -143,9 +150,10 @@ def too_wide(page, viewport=PHONE) -> list[str]:
 
 
 def connected(page):
+    """The page's socket is up (after a restart the back-off may wait up to ~10 s before trying)."""
     from playwright.sync_api import expect
 
-    expect(page.locator("body")).to_have_attribute("data-connection", "online")
+    expect(page.locator("body")).to_have_attribute("data-connection", "online", timeout=RECONNECT_MS)
     expect(page.get_by_test_id("connection-banner")).to_be_hidden()
 
 
@@ -294,7 +302,7 @@ def test_the_page_reducer_turns_an_old_snapshot_into_the_new_one(server, people,
         assert len(events) > len(steps)
         cases.append((audience, old_state, events, snapshot.build(meeting.pk, audience)[1]))
 
-    with chromium() as browser:
+    with launch_chromium() as browser:
         page = browser.new_page()
         page.goto(f"{server.url}/static/live/state.js")
         for audience, old_state, events, new_state in cases:
@@ -328,7 +336,7 @@ def test_the_socket_gives_up_when_it_may_not_come_in(server, people, units, live
     participants.add_participant(people["lan"], other, people["binh"])
     meetings.publish_meeting(people["lan"], other)
 
-    with chromium() as browser:
+    with launch_chromium() as browser:
         hoa = open_as(browser, server, people["hoa"], reverse("live-room", args=[live_meeting.pk]))
         connected(hoa)
         refused = hoa.evaluate(
@@ -355,7 +363,25 @@ def test_the_socket_gives_up_when_it_may_not_come_in(server, people, units, live
         Session.objects.all().delete()
         server.start()
         fatal = hoa.get_by_test_id("fatal-banner")
-        expect(fatal).to_contain_text("Phiên đăng nhập đã hết hạn")
+        expect(fatal).to_contain_text("Phiên đăng nhập đã hết hạn", timeout=RECONNECT_MS)
         expect(fatal.get_by_role("link", name="Đăng nhập")).to_have_attribute("href", re.compile(r"^/login/\?next="))
         expect(hoa.get_by_test_id("connection-banner")).to_be_hidden()
         expect(hoa.locator("body")).to_have_attribute("data-connection", "closed")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_secretary_runs_the_roll_call_but_not_the_floor(server, browser, people, live_meeting):
+    from playwright.sync_api import expect
+
+    lan = open_as(browser, server, people["lan"], reverse("live-console", args=[live_meeting.pk]), viewport=TABLET)
+    connected(lan)
+    expect(lan.get_by_role("button", name="Bắt đầu cuộc họp")).to_be_enabled()
+    expect(lan.get_by_role("button", name="Mở phiên phát biểu")).to_be_disabled()
+    lan.get_by_role("button", name="Bắt đầu cuộc họp").click()
+    expect(lan.locator("#meeting-status")).to_have_text("Đang họp")
+    binh_row = lan.get_by_test_id("rollcall").locator("tr", has_text="Lê Văn Bình")
+    binh_row.get_by_role("button", name="Vắng mặt").click()
+    expect(binh_row.locator(".attendance")).to_have_text("Vắng mặt")
+    expect(lan.get_by_test_id("count-absent")).to_have_text("1")
+    expect(binh_row.get_by_role("button", name="Cho phát biểu")).to_be_disabled()

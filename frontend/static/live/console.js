@@ -20,6 +20,14 @@ import {
 } from "./ui.js";
 
 let socket = null;
+let roles = new Set();
+
+// The server decides; the console only greys out what it would refuse (meetings/services/live.py):
+// the floor is the chair's, the roll call, agenda and start/end are the chair's and the secretary's.
+function may(action) {
+  if (action === "floor") return roles.has("chair");
+  return roles.has("chair") || roles.has("secretary");
+}
 
 function render(state) {
   renderQuorum(state);
@@ -40,6 +48,10 @@ function renderMeetingButtons(state) {
   const status = state.meeting && state.meeting.status;
   $("meeting-start").hidden = status !== "published";
   $("meeting-end").hidden = status !== "in_progress";
+  $("meeting-start").disabled = !may("organise");
+  $("meeting-end").disabled = !may("organise");
+  for (const button of document.querySelectorAll("[data-goto]")) button.disabled = !may("organise");
+  $("quorum-rule").disabled = !may("organise");
 }
 
 function renderFloorButtons(state) {
@@ -52,6 +64,11 @@ function renderFloorButtons(state) {
   }
   $("floor-next").disabled = state.queue.length === 0;
   $("floor-end-speaker").disabled = !state.live.speaker;
+  if (!may("floor")) {
+    for (const button of document.querySelectorAll(".card--floor button")) button.disabled = true;
+  }
+  $("limit-minutes").disabled = !may("floor");
+  $("limit-form").querySelector("button").disabled = !may("floor");
   const limit = state.live.speaking_limit;
   setText("limit-current", limit ? t("limit_minutes", { minutes: formatMinutes(limit) }) : t("no_limit"));
   const input = $("limit-minutes");
@@ -114,6 +131,7 @@ function renderQueue(state, kind) {
       ),
     (node, r) => {
       node.querySelector(".queue__name").textContent = participantName(state, r.participant_id);
+      node.querySelector("button").disabled = !may("floor");
       const time = node.querySelector(".queue__time");
       time.dateTime = r.requested_at || "";
       time.textContent = timeOfDay(r.requested_at);
@@ -164,15 +182,22 @@ function renderRollCall(state) {
       badge.textContent = t(`attendance_${attendance}`);
       row.querySelector(".absence-reason").textContent = attendance === "absent" ? p.absence_reason || "" : "";
       const buttons = row.querySelectorAll(".rollcall__actions button");
-      buttons[0].disabled = attendance === "in_person";
-      buttons[1].disabled = attendance === "online";
-      buttons[2].disabled = attendance === "absent";
-      buttons[3].disabled = Boolean(state.live.speaker && state.live.speaker.participant_id === p.id);
+      buttons[0].disabled = !may("organise") || attendance === "in_person";
+      buttons[1].disabled = !may("organise") || attendance === "online";
+      buttons[2].disabled = !may("organise") || attendance === "absent";
+      buttons[3].disabled = !may("floor") || Boolean(state.live.speaker && state.live.speaker.participant_id === p.id);
     },
   );
 }
 
-socket = startLive({ render, tick: tickTimers });
+socket = startLive({
+  render,
+  tick: tickTimers,
+  ready: (you, live) => {
+    roles = new Set(you.roles || []);
+    if (live.state.meeting) render(live.state);
+  },
+});
 
 $("meeting-start").addEventListener("click", (ev) => run(socket, "meeting.start", {}, ev.currentTarget));
 $("meeting-end").addEventListener("click", (ev) => {

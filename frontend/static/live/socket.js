@@ -33,6 +33,7 @@ export class MeetingSocket {
   //   onStatus(status)        "connecting" | "online" | "reconnecting" | "closed"
   //   onFatal(code)           4401 / 4403 / 4404: the socket will not try again
   //   onPresence(frame)       the coalesced presence frame
+  //   onReady(you)            who the server says we are: {user_id, participant_id, audience, roles}
   constructor(url, listeners = {}) {
     this.url = url;
     this.listeners = listeners;
@@ -40,6 +41,7 @@ export class MeetingSocket {
     this.seq = 0;
     this.clockOffset = 0;
     this.status = "connecting";
+    this.you = null;
     this.ready = false;
     this.everReady = false;
     this.pending = new Map();
@@ -179,6 +181,10 @@ export class MeetingSocket {
     this.everReady = true;
     this.attempt = 0;
     this._setClock(frame.server_time);
+    if (frame.you) {
+      this.you = frame.you;
+      if (this.listeners.onReady) this.listeners.onReady(frame.you);
+    }
     this._setStatus("online");
     // A new connection: send again what has not been answered, with the same ids.
     if (!wasReady) for (const { frame: command } of this.pending.values()) this._send(command);
@@ -243,7 +249,8 @@ export class MeetingSocket {
   _scheduleRetry(fixedDelay = null) {
     const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
     this.attempt += 1;
-    const delay = fixedDelay ?? base + Math.floor(Math.random() * base * 0.3);
+    // Jitter spreads the reconnects of a whole hall (or 100 remote sites) after a server restart.
+    const delay = fixedDelay ?? Math.floor(base * (0.5 + Math.random() * 0.8));
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this._open(), delay);
   }

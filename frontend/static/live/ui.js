@@ -67,7 +67,7 @@ export function toast(message) {
 }
 
 // Start the socket and wire the banners; render(state) runs on every change, tick(state) every second.
-export function startLive({ render, tick }) {
+export function startLive({ render, tick, ready = null }) {
   const socket = new MeetingSocket(socketUrl(config.meeting_id), {
     onState: (state) => {
       renderHeader(state);
@@ -77,6 +77,10 @@ export function startLive({ render, tick }) {
     onStatus: (status) => showConnection(status),
     onFatal: (code) => showFatal(code),
     onError: (error) => toast(error.message || t("action_failed")),
+    onReady: (you) => {
+      document.body.dataset.roles = (you.roles || []).join(" ");
+      if (ready) ready(you, socket);
+    },
   });
   socket.connect();
   setInterval(() => {
