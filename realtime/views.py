@@ -59,6 +59,7 @@ STRINGS = {
     "queue_position": _("You are number %(position)s in the queue (%(kind)s)."),
     "not_in_queue": _("You have not asked to speak."),
     "you": _("you"),
+    "connected_now": _("in the room now"),
     "limit_minutes": _("%(minutes)s min"),
     "no_limit": _("no limit"),
     "confirm_end_meeting": _("End the meeting for everyone?"),

@@ -131,7 +131,7 @@ def screenshots(page, name):
     if not folder:
         return
     size = page.viewport_size
-    for label, viewport in (("1280x800", DESKTOP), ("390x844", PHONE)):
+    for label, viewport in (("1280x800", DESKTOP), ("390x844", PHONE), ("800x1280", TABLET)):
         page.set_viewport_size(viewport)
         page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(size)
@@ -185,6 +185,7 @@ def test_chair_and_two_delegates_run_the_meeting(server, browser, people, live_m
     expect(chair.get_by_test_id("count-in_person")).to_have_text("1")
     hoa_row = chair.get_by_test_id("rollcall").locator("tr", has_text="Phạm Thị Hoa")
     expect(hoa_row.locator(".attendance")).to_have_text("Có mặt trực tiếp")
+    expect(hoa_row.locator(".presence")).to_have_text("đang mở phòng họp")  # her page is connected
 
     # The chair moves to the first item.
     chair.get_by_test_id("agenda").locator("li", has_text=items[0].title).get_by_role("button").click()

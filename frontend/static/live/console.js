@@ -21,6 +21,7 @@ import {
 
 let socket = null;
 let roles = new Set();
+let connectedUsers = new Set();
 
 // The server decides; the console only greys out what it would refuse (meetings/services/live.py):
 // the floor is the chair's, the roll call, agenda and start/end are the chair's and the secretary's.
@@ -157,18 +158,22 @@ function renderRollCall(state) {
       return el(
         "tr",
         {},
-        el("th", { scope: "row", class: "rollcall__name" }),
+        el("th", { scope: "row" }, el("span", { class: "rollcall__name" }), el("span", { class: "presence" })),
         el("td", { class: "rollcall__role" }),
         el("td", {}, el("span", { class: "attendance" }), el("span", { class: "absence-reason" })),
         el(
           "td",
-          { class: "rollcall__actions" },
-          action(t("check_in_person"), (b) =>
-            run(socket, "checkin", { participant_id: p.id, mode: "in_person" }, b),
+          {},
+          el(
+            "div",
+            { class: "rollcall__actions" },
+            action(t("check_in_person"), (b) =>
+              run(socket, "checkin", { participant_id: p.id, mode: "in_person" }, b),
+            ),
+            action(t("check_in_online"), (b) => run(socket, "checkin", { participant_id: p.id, mode: "online" }, b)),
+            action(t("mark_absent"), (b) => run(socket, "mark_absent", { participant_id: p.id }, b)),
+            action(t("give_floor"), (b) => run(socket, "floor.give", { participant_id: p.id }, b)),
           ),
-          action(t("check_in_online"), (b) => run(socket, "checkin", { participant_id: p.id, mode: "online" }, b)),
-          action(t("mark_absent"), (b) => run(socket, "mark_absent", { participant_id: p.id }, b)),
-          action(t("give_floor"), (b) => run(socket, "floor.give", { participant_id: p.id }, b)),
         ),
       );
     },
@@ -176,6 +181,11 @@ function renderRollCall(state) {
       const attendance = attendanceOf(p);
       row.dataset.attendance = attendance;
       row.querySelector(".rollcall__name").textContent = p.name;
+      const here = connectedUsers.has(p.user_id);
+      const dot = row.querySelector(".presence");
+      dot.dataset.online = here ? "yes" : "no";
+      dot.title = here ? t("connected_now") : "";
+      dot.textContent = here ? t("connected_now") : "";
       row.querySelector(".rollcall__role").textContent = t(`role_${p.role}`);
       const badge = row.querySelector(".attendance");
       badge.dataset.attendance = attendance;
@@ -193,6 +203,10 @@ function renderRollCall(state) {
 socket = startLive({
   render,
   tick: tickTimers,
+  presence: (frame, live) => {
+    connectedUsers = new Set((frame.online || []).map((o) => o.user_id));
+    if (live.state.meeting) renderRollCall(live.state);
+  },
   ready: (you, live) => {
     roles = new Set(you.roles || []);
     if (live.state.meeting) render(live.state);

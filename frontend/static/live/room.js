@@ -13,6 +13,7 @@ import {
   renderSpeaker,
   replaceChildren,
   run,
+  setText,
   startLive,
   t,
   tickTimers,
@@ -37,11 +38,12 @@ function render(state) {
 function renderAttendance(state) {
   const mine = participantById(state, me);
   const attendance = attendanceOf(mine);
-  const node = $("my-attendance");
-  node.dataset.attendance = attendance;
-  node.textContent = t(`attendance_${attendance}`);
+  $("my-attendance").dataset.attendance = attendance;
+  setText("my-attendance", t(`attendance_${attendance}`));
+  const open = ["published", "in_progress"].includes(state.meeting && state.meeting.status);
   for (const button of document.querySelectorAll("[data-checkin]")) {
     button.setAttribute("aria-pressed", button.dataset.checkin === attendance ? "true" : "false");
+    button.disabled = !open;
   }
 }
 
@@ -56,12 +58,12 @@ function renderRequests(state) {
   $("withdraw").hidden = mine.length === 0;
   $("end-own-turn").hidden = !speaking;
   if (mine.length === 0) {
-    $("my-request").textContent = t("not_in_queue");
+    setText("my-request", t("not_in_queue"));
     return;
   }
   const first = mine[0];
   const position = state.queue.filter((r) => r.kind === first.kind).findIndex((r) => r.id === first.id) + 1;
-  $("my-request").textContent = t("queue_position", { position, kind: t(`kind_${first.kind}`) });
+  setText("my-request", t("queue_position", { position, kind: t(`kind_${first.kind}`) }));
 }
 
 function renderQueue(state) {

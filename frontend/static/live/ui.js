@@ -67,7 +67,7 @@ export function toast(message) {
 }
 
 // Start the socket and wire the banners; render(state) runs on every change, tick(state) every second.
-export function startLive({ render, tick, ready = null }) {
+export function startLive({ render, tick, ready = null, presence = null }) {
   const socket = new MeetingSocket(socketUrl(config.meeting_id), {
     onState: (state) => {
       renderHeader(state);
@@ -77,6 +77,9 @@ export function startLive({ render, tick, ready = null }) {
     onStatus: (status) => showConnection(status),
     onFatal: (code) => showFatal(code),
     onError: (error) => toast(error.message || t("action_failed")),
+    onPresence: (frame) => {
+      if (presence) presence(frame, socket);
+    },
     onReady: (you) => {
       document.body.dataset.roles = (you.roles || []).join(" ");
       if (ready) ready(you, socket);
@@ -143,8 +146,10 @@ export function renderQuorum(state) {
   const params = { present: rc.members_present, members: rc.members, required: rc.quorum_required };
   node.dataset.reached = rc.quorum_reached ? "yes" : "no";
   node.dataset.rule = state.live.quorum_rule;
-  if (state.live.quorum_rule === "none") node.textContent = t("quorum_none", params);
-  else node.textContent = t(rc.quorum_reached ? "quorum_reached" : "quorum_missing", params);
+  let key = rc.quorum_reached ? "quorum_reached" : "quorum_missing";
+  if (state.live.quorum_rule === "none") key = "quorum_none";
+  // Only a real change is written: the banner is a live region, read out when it changes.
+  setText("quorum-banner", t(key, params));
 }
 
 export function renderCurrentItem(state) {
@@ -171,9 +176,8 @@ export function renderSpeaker(state) {
 }
 
 export function renderFloor(state) {
-  const node = $("floor-state");
-  node.dataset.floor = state.live.floor;
-  node.textContent = t(`floor_${state.live.floor}`);
+  $("floor-state").dataset.floor = state.live.floor;
+  setText("floor-state", t(`floor_${state.live.floor}`));
 }
 
 // The two timers, counted down against the server's clock.
