@@ -68,11 +68,19 @@ export function toast(message) {
 
 // Start the socket and wire the banners; render(state) runs on every change, tick(state) every second.
 export function startLive({ render, tick, ready = null, presence = null }) {
+  // A replay may bring hundreds of events at once: draw once per frame, with the latest state.
+  let drawing = false;
+  const draw = () => {
+    drawing = false;
+    renderHeader(socket.state);
+    render(socket.state, socket);
+    tick(socket.state, socket);
+  };
   const socket = new MeetingSocket(socketUrl(config.meeting_id), {
-    onState: (state) => {
-      renderHeader(state);
-      render(state, socket);
-      tick(state, socket);
+    onState: () => {
+      if (drawing) return;
+      drawing = true;
+      requestAnimationFrame(draw);
     },
     onStatus: (status) => showConnection(status),
     onFatal: (code) => showFatal(code),
