@@ -60,6 +60,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     command_rate = (20, 10.0)  # commands per window; more get a rate_limited reply
     frame_rate = (60, 10.0)  # frames of any kind per window; more close the socket (4429)
     replay_limit = snapshot.REPLAY_LIMIT
+    replay_timeout = 30.0  # seconds a replay may wait for room in the send queue
 
     # Connecting ----------------------------------------------------------------------------------
 
@@ -141,12 +142,17 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     async def _write(self, text: str) -> None:
         await self.send(text_data=text)
 
-    async def _enqueue(self, text: str) -> None:
+    async def _enqueue(self, text: str, wait: bool = False) -> None:
+        """Queue a frame. Live frames never wait: a full queue closes the socket. A replay (``wait``), which
+        may be longer than the queue, waits for room, but not longer than ``replay_timeout``."""
         if self.closing:
             return
         try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
+            if wait:
+                await asyncio.wait_for(self.queue.put(text), self.replay_timeout)
+            else:
+                self.queue.put_nowait(text)
+        except (asyncio.QueueFull, TimeoutError):
             log.info("meeting %s: closing a socket of user %s that cannot keep up", self.meeting_id,
                      self.access.user_id if self.access else None)
             await self._shut(CLOSE_TOO_SLOW)
@@ -210,7 +216,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                                "server_time": now_iso()})
         else:
             for _seq, text in found["events"]:
-                await self._enqueue(text)
+                await self._enqueue(text, wait=True)
         self.last_sent = found["seq"]
         a = self.access
         await self._frame({"type": "ready", "seq": self.last_sent, "server_time": now_iso(), "you": {
@@ -271,5 +277,5 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         for seq, text in found:
             if seq != self.last_sent + 1:
                 break
-            await self._enqueue(text)
+            await self._enqueue(text, wait=True)
             self.last_sent = seq

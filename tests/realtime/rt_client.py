@@ -50,7 +50,9 @@ class Client:
     async def open(self, last_seq: int | None = None) -> Client:
         """Connect and resume: hello, then frames up to ``ready``."""
         await self.connect()
-        await self.hello(self.seq if last_seq is None else last_seq)
+        if last_seq is not None:
+            self.seq = last_seq
+        await self.hello(self.seq)
         return self
 
     async def hello(self, last_seq: int) -> dict[str, Any]:
