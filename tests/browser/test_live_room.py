@@ -89,6 +89,18 @@ def test_the_room_hands_its_strings_and_settings_to_the_script(client, people, l
     assert b'id="live-strings"' in response.content and b'id="live-config"' in response.content
 
 
+@pytest.mark.django_db
+def test_the_console_links_the_attendance_exports(client, people, live_meeting):
+    from django.urls import NoReverseMatch
+
+    try:
+        exports = [reverse(name, args=[live_meeting.pk]) for name in ("attendance-csv", "attendance-xlsx")]
+    except NoReverseMatch:
+        pytest.skip("the attendance exports are not routed (config/urls.py) yet")
+    page = _login(client, people["lan"]).get(reverse("live-console", args=[live_meeting.pk])).content.decode()
+    assert all(f'href="{url}"' in page for url in exports)
+
+
 # The story in three browsers --------------------------------------------------------------------
 
 @pytest.fixture
