@@ -59,8 +59,20 @@ class PersonField(forms.TypedChoiceField):
         super().__init__(coerce=int, empty_value=None, required=required, **kwargs)
 
 
-def remote_sites():
-    return Unit.objects.filter(is_remote_site=True).select_related("parent")
+def remote_site_choices() -> list[tuple[int, str]]:
+    """Remote sites in the order of the unit tree: each district followed by its communes."""
+    units = {u.pk: u for u in Unit.objects.all()}
+
+    def path(unit: Unit) -> list[tuple[int, str]]:
+        chain, seen = [], set()
+        while unit is not None and unit.pk not in seen:
+            seen.add(unit.pk)
+            chain.append((unit.order, unit.name))
+            unit = units.get(unit.parent_id)
+        return chain[::-1]
+
+    sites = sorted((u for u in units.values() if u.is_remote_site), key=path)
+    return [(u.pk, u.name) for u in sites]
 
 
 class MeetingForm(Form):
@@ -78,8 +90,8 @@ class MeetingForm(Form):
                                help_text=_("Address or room, when it is not in the list of rooms."))
     format = forms.ChoiceField(choices=Meeting.Format.choices, widget=forms.RadioSelect, label=_("Format"),
                                initial=Meeting.Format.IN_PERSON)
-    remote_sites = forms.ModelMultipleChoiceField(
-        remote_sites(), required=False, widget=forms.CheckboxSelectMultiple, label=_("Remote sites"),
+    remote_sites = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label=_("Remote sites"),
         help_text=_("For online and hybrid meetings: the sites that join the main site."),
     )
     classification = forms.ChoiceField(choices=Meeting.Classification.choices, label=_("Classification"),
@@ -98,12 +110,12 @@ class MeetingForm(Form):
         people = people_choices(active_people())
         self.fields["chair"].choices = people
         self.fields["secretary"].choices = people
-        self.fields["remote_sites"].queryset = remote_sites()
+        self.fields["remote_sites"].choices = remote_site_choices()
 
     def service_values(self) -> tuple[dict, list[int]]:
         """(values for create_meeting / update_meeting, ids of remote sites)."""
         values = dict(self.cleaned_data)
-        sites = [u.pk for u in values.pop("remote_sites")]
+        sites = values.pop("remote_sites")
         return values, sites
 
     @staticmethod
@@ -145,23 +157,23 @@ class ParticipantAddForm(Form):
                              label=_("Role in the meeting"))
     can_vote = forms.TypedChoiceField(choices=VOTE_CHOICES, coerce=_vote, empty_value=None, required=False,
                                       label=_("Voting right"))
-    site = forms.ModelChoiceField(remote_sites(), required=False, label=_("Remote site"), empty_label="—")
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label=_("Remote site"))
 
     def __init__(self, *args, meeting: Meeting, **kwargs):
         super().__init__(*args, **kwargs)
         taken = meeting.participants.values_list("user_id", flat=True)
         self.fields["user"].choices = people_choices(active_people().exclude(pk__in=taken))
-        self.fields["site"].queryset = remote_sites()
+        self.fields["site"].choices = [("", "—"), *remote_site_choices()]
 
 
 class ParticipantEditForm(Form):
     role = forms.ChoiceField(choices=Participant.Role.choices, label=_("Role in the meeting"))
     can_vote = forms.BooleanField(required=False, label=_("Voting right"))
-    site = forms.ModelChoiceField(remote_sites(), required=False, label=_("Remote site"), empty_label="—")
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label=_("Remote site"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = remote_sites()
+        self.fields["site"].choices = [("", "—"), *remote_site_choices()]
 
 
 RSVP_ANSWERS = [
@@ -207,8 +219,8 @@ STATUS_CHOICES = [("", _("All statuses")), *Meeting.Status.choices]
 
 
 class SearchForm(CalendarFilterForm):
-    q = forms.CharField(required=False, max_length=200, label=_("Words in the title or content"),
-                        widget=forms.TextInput(attrs={"type": "search"}))
+    q = forms.CharField(required=False, max_length=200, label=_("Keywords"), widget=forms.TextInput(attrs={
+        "type": "search", "placeholder": _("Words in the title or content, with or without diacritics")}))
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label=_("Status"))
 
     field_order = ["q", "status", "start_from", "start_to", "host_unit"]

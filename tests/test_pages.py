@@ -162,6 +162,7 @@ def test_the_secretary_edits_the_meeting(client, people, meeting, units):
     as_user(client, people["lan"])
     page = text(client.get(reverse("meeting-edit", args=[meeting.pk])))
     assert "Họp thường kỳ tháng 12" in page
+    assert f'value="{in_days(21):%Y-%m-%dT%H:%M}"' in page
     response = client.post(reverse("meeting-edit", args=[meeting.pk]), meeting_form(units, people, title="Họp đã sửa"))
     assert response.status_code == 302
     meeting.refresh_from_db()
@@ -331,3 +332,29 @@ def test_the_profile_shows_the_feed_and_makes_a_new_key(client, people, settings
     hoa.refresh_from_db()
     assert hoa.calendar_token != old
     assert client.get(reverse("calendar-feed", args=[old])).status_code == 404
+
+
+# Translations ------------------------------------------------------------------------------------------
+
+def test_every_string_of_the_catalogue_is_translated():
+    from pathlib import Path
+
+    po = (Path(__file__).resolve().parents[1] / "frontend/locale/vi/LC_MESSAGES/django.po").read_text("utf-8")
+    entries = po.strip().split("\n\n")[1:]  # the first block is the header
+    # An empty translation is a block whose last line is an empty msgstr (a filled one ends in its text).
+    untranslated = [e for e in entries if e.splitlines()[-1] in ('msgstr ""', 'msgstr[0] ""')]
+    assert len(entries) > 400 and untranslated == []
+    assert "#, fuzzy" not in po
+
+
+def test_dates_are_written_the_vietnamese_way():
+    import datetime as dt
+
+    from django.utils import timezone, translation
+
+    from meetings.formatting import long_datetime
+
+    with translation.override("vi"):
+        monday = timezone.make_aware(dt.datetime(2026, 11, 23, 8, 0))
+        assert long_datetime(monday) == "Thứ Hai, 23/11/2026, 08:00"
+        assert long_datetime(monday + dt.timedelta(days=6)) == "Chủ Nhật, 29/11/2026, 08:00"
