@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("live/", include("realtime.urls")),
+    path("", include("realtime.export_urls")),
     path("", include("frontend.urls")),
 ]
