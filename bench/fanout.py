@@ -170,7 +170,8 @@ def main() -> None:
     data = json.loads(setup.stdout)
     ports = [free_port() for _ in range(args.processes)]
     servers = [subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(p),
-                                 "config.asgi:application"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+                                 "config.asgi:application"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for p in ports]
     results = {}
     try:
@@ -195,7 +196,8 @@ def main() -> None:
             proc.wait(10)
     if not args.no_floor:
         port = free_port()
-        floor = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor_server.py"), str(port)], cwd=ROOT)
+        floor = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor_server.py"), str(port)], cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_port(port, floor)
             base = rss_kib(floor.pid)

@@ -9,7 +9,9 @@ import datetime as dt
 import json
 import os
 import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django  # noqa: E402
 
@@ -38,6 +40,7 @@ def main(n: int) -> None:
     for user in delegates:
         participants.add_participant(chair, meeting, user)
     meetings.publish_meeting(chair, meeting)
+    meetings.change_status(chair, meeting, "in_progress")
     tokens = [ApiToken.issue(u, "bench")[1] for u in delegates]
     json.dump({"meeting": meeting.pk, "items": items, "chair": ApiToken.issue(chair, "bench")[1], "tokens": tokens},
               sys.stdout)
