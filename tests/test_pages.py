@@ -358,3 +358,12 @@ def test_dates_are_written_the_vietnamese_way():
         monday = timezone.make_aware(dt.datetime(2026, 11, 23, 8, 0))
         assert long_datetime(monday) == "Thứ Hai, 23/11/2026, 08:00"
         assert long_datetime(monday + dt.timedelta(days=6)) == "Chủ Nhật, 29/11/2026, 08:00"
+
+
+def test_opening_an_action_address_leads_back_to_its_page(client, people, published):
+    as_user(client, people["lan"])
+    response = client.get(reverse("meeting-publish", args=[published.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("meeting-detail", args=[published.pk])
+    assert client.get(reverse("notifications-read"))["Location"] == reverse("notifications")
+    published.refresh_from_db()
+    assert published.status == Meeting.Status.PUBLISHED

@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from frontend.forms import LoginForm
+from frontend.views.common import post_only
 from meetings.ics import meeting_calendar
 from meetings.models import Meeting
 from meetings.queries import search_meetings
@@ -47,7 +47,7 @@ def profile(request):
 
 
 @login_required
-@require_POST
+@post_only("profile")
 def reset_calendar_key(request):
     request.user.reset_calendar_token()
     messages.success(request, _("A new calendar address has been made. The old address no longer works: "

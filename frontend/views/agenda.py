@@ -7,10 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from frontend.forms import AgendaItemForm
-from frontend.views.common import attempt, editable_meeting, show_error, visible_meeting
+from frontend.views.common import attempt, editable_meeting, post_only, show_error, visible_meeting
 from frontend.views.meeting import render_detail
 from meetings.errors import ServiceError
 from meetings.services import agenda
@@ -29,7 +28,7 @@ def _to_agenda(meeting):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def add(request, meeting_id: int):
     meeting = visible_meeting(request, meeting_id)
     form = AgendaItemForm(request.POST, prefix="agenda")
@@ -64,7 +63,7 @@ def edit(request, meeting_id: int, item_id: int):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def delete(request, meeting_id: int, item_id: int):
     meeting = visible_meeting(request, meeting_id)
     attempt(request, lambda: agenda.delete_item(request.user, meeting, item_id),
@@ -73,7 +72,7 @@ def delete(request, meeting_id: int, item_id: int):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def move(request, meeting_id: int, item_id: int):
     meeting = visible_meeting(request, meeting_id)
     delta = -1 if request.POST.get("direction") == "up" else 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
 
 from meetings.errors import NotFound, ServiceError
 from meetings.models import Meeting
@@ -48,3 +50,21 @@ def show_error(request: HttpRequest, error: ServiceError, form: forms.Form | Non
         form.add_error(field, str(error.message))
     else:
         messages.error(request, str(error.message))
+
+
+def post_only(fallback: str):
+    """For actions: a GET (a reload, a bookmark, the language switch coming back to this address)
+    goes to the page the action belongs to instead of an error page."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if request.method != "POST":
+                if "meeting_id" in kwargs:
+                    return redirect(fallback, kwargs["meeting_id"])
+                return redirect(fallback)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from accounts.models import Unit
 from accounts.roles import CREATE_MEETING
@@ -20,7 +19,7 @@ from frontend.forms import (
     ParticipantAddForm,
     RsvpForm,
 )
-from frontend.views.common import attempt, editable_meeting, show_error, visible_meeting
+from frontend.views.common import attempt, editable_meeting, post_only, show_error, visible_meeting
 from meetings.errors import ServiceError
 from meetings.ics import meeting_calendar
 from meetings.models import Meeting, Participant
@@ -172,7 +171,7 @@ def edit(request, meeting_id: int):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def publish(request, meeting_id: int):
     meeting = visible_meeting(request, meeting_id)
     attempt(request, lambda: meeting_services.publish_meeting(request.user, meeting),
@@ -181,7 +180,7 @@ def publish(request, meeting_id: int):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def cancel(request, meeting_id: int):
     meeting = visible_meeting(request, meeting_id)
     form = CancelForm(request.POST, prefix="cancel")
@@ -194,7 +193,7 @@ def cancel(request, meeting_id: int):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def change_status(request, meeting_id: int):
     meeting = visible_meeting(request, meeting_id)
     target = request.POST.get("status", "")

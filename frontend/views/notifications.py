@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
+from frontend.views.common import post_only
 from meetings.models import Notification
 
 
@@ -36,7 +36,7 @@ def notifications(request):
 
 
 @login_required
-@require_POST
+@post_only("notifications")
 def read(request):
     if request.POST.get("all"):
         mark_read(request.user)

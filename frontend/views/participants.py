@@ -8,10 +8,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from frontend.forms import ParticipantAddForm, ParticipantEditForm, RsvpForm
-from frontend.views.common import attempt, editable_meeting, show_error, visible_meeting
+from frontend.views.common import attempt, editable_meeting, post_only, show_error, visible_meeting
 from frontend.views.meeting import render_detail
 from meetings.errors import ServiceError
 from meetings.models import Participant
@@ -32,7 +31,7 @@ def _to_participants(meeting):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def add(request, meeting_id: int):
     meeting = visible_meeting(request, meeting_id)
     form = ParticipantAddForm(request.POST, prefix="participant", meeting=meeting)
@@ -67,7 +66,7 @@ def edit(request, meeting_id: int, participant_id: int):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def remove(request, meeting_id: int, participant_id: int):
     meeting = visible_meeting(request, meeting_id)
     attempt(request, lambda: participants.remove_participant(request.user, meeting, participant_id),
@@ -76,7 +75,7 @@ def remove(request, meeting_id: int, participant_id: int):
 
 
 @login_required
-@require_POST
+@post_only("meeting-detail")
 def answer(request, meeting_id: int):
     meeting = visible_meeting(request, meeting_id)
     me = meeting.participants.filter(user=request.user).first()
