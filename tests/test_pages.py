@@ -367,3 +367,19 @@ def test_opening_an_action_address_leads_back_to_its_page(client, people, publis
     assert client.get(reverse("notifications-read"))["Location"] == reverse("notifications")
     published.refresh_from_db()
     assert published.status == Meeting.Status.PUBLISHED
+
+
+def test_saving_an_unchanged_published_meeting_tells_nobody(client, people, published, units):
+    from meetings.models import MeetingEvent
+
+    before = (Notification.objects.count(), MeetingEvent.objects.filter(meeting=published).count())
+    as_user(client, people["lan"])
+    response = client.post(reverse("meeting-edit", args=[published.pk]), meeting_form(
+        units, people, title=published.title, description="", location="Phòng họp số 1", format="in_person",
+        remote_sites=[], preparation="", contact=""))
+    assert response.status_code == 302
+    assert (Notification.objects.count(), MeetingEvent.objects.filter(meeting=published).count()) == before
+    client.post(reverse("meeting-edit", args=[published.pk]), meeting_form(
+        units, people, title=published.title, description="", location="Hội trường B", format="in_person",
+        remote_sites=[], preparation="", contact=""))
+    assert Notification.objects.filter(user=people["hoa"], title__startswith="Thay đổi:").exists()

@@ -154,6 +154,8 @@ def edit(request, meeting_id: int):
         form = MeetingForm(request.POST, host_units=units)
         if form.is_valid():
             values, sites = form.service_values()
+            if set(sites) == set(meeting.remote_sites.values_list("pk", flat=True)):
+                sites = None  # unchanged: update_meeting would log an update for any list it is given
             try:
                 meeting_services.update_meeting(request.user, meeting, remote_sites=sites, **values)
             except ServiceError as error:
