@@ -383,3 +383,15 @@ def test_saving_an_unchanged_published_meeting_tells_nobody(client, people, publ
         units, people, title=published.title, description="", location="Hội trường B", format="in_person",
         remote_sites=[], preparation="", contact=""))
     assert Notification.objects.filter(user=people["hoa"], title__startswith="Thay đổi:").exists()
+
+
+def test_a_secretary_using_english_pages_still_invites_in_vietnamese(client, people, meeting):
+    from meetings.services import participants
+
+    participants.add_participant(people["lan"], meeting, people["hoa"])
+    as_user(client, people["lan"])
+    client.post("/i18n/setlang/", {"language": "en", "next": reverse("home")})
+    response = client.post(reverse("meeting-publish", args=[meeting.pk]), follow=True)
+    assert "The invitation has been published" in text(response)
+    note = Notification.objects.get(user=people["hoa"])
+    assert note.title == "Giấy mời: Họp thường kỳ tháng 12" and "Thời gian:" in note.body

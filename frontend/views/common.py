@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
+from django.utils import translation
 
 from meetings.errors import NotFound, ServiceError
 from meetings.models import Meeting
@@ -68,3 +70,13 @@ def post_only(fallback: str):
         return wrapped
 
     return decorator
+
+
+def in_site_language(service: Callable[..., Any], *args, **kwargs) -> Any:
+    """Call a service that notifies other people in the site's language (LANGUAGE_CODE).
+
+    The services write notification texts with gettext in whatever language is active, so a
+    secretary who switched the pages to English would otherwise send English notices to everyone.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return service(*args, **kwargs)

@@ -19,7 +19,14 @@ from frontend.forms import (
     ParticipantAddForm,
     RsvpForm,
 )
-from frontend.views.common import attempt, editable_meeting, post_only, show_error, visible_meeting
+from frontend.views.common import (
+    attempt,
+    editable_meeting,
+    in_site_language,
+    post_only,
+    show_error,
+    visible_meeting,
+)
 from meetings.errors import ServiceError
 from meetings.ics import meeting_calendar
 from meetings.models import Meeting, Participant
@@ -157,7 +164,8 @@ def edit(request, meeting_id: int):
             if set(sites) == set(meeting.remote_sites.values_list("pk", flat=True)):
                 sites = None  # unchanged: update_meeting would log an update for any list it is given
             try:
-                meeting_services.update_meeting(request.user, meeting, remote_sites=sites, **values)
+                in_site_language(meeting_services.update_meeting, request.user, meeting, remote_sites=sites,
+                                 **values)
             except ServiceError as error:
                 show_error(request, error, form)
             else:
@@ -176,7 +184,7 @@ def edit(request, meeting_id: int):
 @post_only("meeting-detail")
 def publish(request, meeting_id: int):
     meeting = visible_meeting(request, meeting_id)
-    attempt(request, lambda: meeting_services.publish_meeting(request.user, meeting),
+    attempt(request, lambda: in_site_language(meeting_services.publish_meeting, request.user, meeting),
             _("The invitation has been published and sent to the participants."))
     return redirect("meeting-detail", meeting.pk)
 
@@ -188,7 +196,7 @@ def cancel(request, meeting_id: int):
     form = CancelForm(request.POST, prefix="cancel")
     form.is_valid()
     reason = form.cleaned_data.get("reason", "")
-    if attempt(request, lambda: meeting_services.cancel_meeting(request.user, meeting, reason),
+    if attempt(request, lambda: in_site_language(meeting_services.cancel_meeting, request.user, meeting, reason),
                _("The meeting has been cancelled."), form):
         return redirect("meeting-detail", meeting.pk)
     return render_detail(request, meeting, cancel_form=form)

@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from frontend.forms import ParticipantAddForm, ParticipantEditForm, RsvpForm
-from frontend.views.common import attempt, editable_meeting, post_only, show_error, visible_meeting
+from frontend.views.common import (
+    attempt,
+    editable_meeting,
+    in_site_language,
+    post_only,
+    show_error,
+    visible_meeting,
+)
 from frontend.views.meeting import render_detail
 from meetings.errors import ServiceError
 from meetings.models import Participant
@@ -37,9 +44,9 @@ def add(request, meeting_id: int):
     form = ParticipantAddForm(request.POST, prefix="participant", meeting=meeting)
     if form.is_valid():
         data = form.cleaned_data
-        if attempt(request, lambda: participants.add_participant(
-                request.user, meeting, data["user"], role=data["role"], can_vote=data["can_vote"],
-                site=data["site"]), _("The participant has been added."), form):
+        if attempt(request, lambda: in_site_language(
+                participants.add_participant, request.user, meeting, data["user"], role=data["role"],
+                can_vote=data["can_vote"], site=data["site"]), _("The participant has been added."), form):
             return _to_participants(meeting)
     return render_detail(request, meeting, participant_form=form)
 
@@ -85,8 +92,8 @@ def answer(request, meeting_id: int):
     if form.is_valid():
         data = form.cleaned_data
         answer = data["answer"]
-        if attempt(request, lambda: participants.respond(
-                request.user, meeting, answer=answer, reason=data["reason"],
+        if attempt(request, lambda: in_site_language(
+                participants.respond, request.user, meeting, answer=answer, reason=data["reason"],
                 substitute=data["substitute"] if answer == Participant.Rsvp.SUBSTITUTED else None,
                 proxy_to=data.get("proxy_to") if answer == Participant.Rsvp.PROXY else None),
                 str(RSVP_DONE[answer]), form):
