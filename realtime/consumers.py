@@ -31,6 +31,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408
+CLOSE_RIGHTS_CHANGED = 4409
 CLOSE_TOO_LARGE = 4413
 CLOSE_FLOOD = 4429
 
@@ -257,6 +258,18 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             self.last_sent = seq
         if message.get("revoke") == self.access.user_id and not self.access.editor:
             await self._close_after_queue(CLOSE_FORBIDDEN)  # removed from the meeting, told so first
+        roles = message.get("roles")
+        if roles and self.access.may_have_changed(roles["chair_id"], roles["secretary_id"], roles["host_unit_id"]):
+            await self._check_access_again()
+
+    async def _check_access_again(self) -> None:
+        try:
+            access = await database_sync_to_async(live.socket_access)(self.scope["user"], self.meeting_id)
+        except ServiceError as e:
+            return await self._close_after_queue(CLOSE_NOT_FOUND if e.status == 404 else CLOSE_FORBIDDEN)
+        if access.audience != self.access.audience:
+            return await self._close_after_queue(CLOSE_RIGHTS_CHANGED)  # reconnect: the other audience's view
+        self.access = access
 
     async def meeting_frame(self, message: dict[str, Any]) -> None:
         if self.last_sent is None or self.closing:

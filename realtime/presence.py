@@ -21,6 +21,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -76,7 +77,11 @@ def claim_broadcast(meeting_id: int, gap: float) -> float:
     free = Q(presence_sent_at__isnull=True) | Q(presence_sent_at__lte=now - dt.timedelta(seconds=gap))
     if LiveState.objects.filter(free, meeting_id=meeting_id).update(presence_sent_at=now):
         return 0.0
-    live, created = LiveState.objects.get_or_create(meeting_id=meeting_id, defaults={"presence_sent_at": now})
+    try:
+        with transaction.atomic():
+            live, created = LiveState.objects.get_or_create(meeting_id=meeting_id, defaults={"presence_sent_at": now})
+    except IntegrityError:  # another process created the row at the same moment: its broadcast comes first
+        live, created = LiveState.objects.get(meeting_id=meeting_id), False
     if created:
         return 0.0
     if live.presence_sent_at is None:
@@ -128,7 +133,7 @@ class Hub:
                 await send_all([frame_message(meeting_id, frame)])
         except Exception:
             log.exception("presence broadcast for meeting %s failed", meeting_id)
-            self.dirty.discard(meeting_id)
+            self.dirty.discard(meeting_id)  # the next connect or disconnect tries again
         finally:
             self.pending.pop(meeting_id, None)
 

@@ -13,7 +13,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from meetings.models import MeetingEvent
+from meetings.models import Meeting, MeetingEvent
 from realtime.audience import AUDIENCES, EDITORS, MEMBERS
 from realtime.snapshot import dumps, event_frame
 
@@ -29,11 +29,15 @@ def audience_group(meeting_id: int, audience: str) -> str:
 def event_messages(event: MeetingEvent) -> list[tuple[str, dict[str, Any]]]:
     at = event.at.isoformat()
     texts = {a: event_frame(event.seq, event.type, event.data, at, a) for a in AUDIENCES}
-    # A removed participant's socket closes itself after this event (see consumers.py).
+    # Who may lose or gain rights: a removed participant's socket closes itself after this event;
+    # after a change of chair, secretary or host unit, the sockets it may concern check again.
     revoke = event.data.get("user_id") if event.type == "participant.removed" else None
+    roles = None
+    if event.type == "meeting.updated":
+        roles = Meeting.objects.filter(pk=event.meeting_id).values("chair_id", "secretary_id", "host_unit_id").first()
 
     def message(text: str) -> dict[str, Any]:
-        return {"type": "meeting.event", "seq": event.seq, "text": text, "revoke": revoke}
+        return {"type": "meeting.event", "seq": event.seq, "text": text, "revoke": revoke, "roles": roles}
 
     if texts[EDITORS] == texts[MEMBERS]:
         return [(group_name(event.meeting_id), message(texts[EDITORS]))]

@@ -107,6 +107,13 @@ class Access:
     participant_id: int | None
     site_id: int | None
     roles: list[str] = field(default_factory=list)
+    host_unit_id: int | None = None
+
+    def may_have_changed(self, chair_id: int | None, secretary_id: int | None, host_unit_id: int | None) -> bool:
+        """After the meeting's chair, secretary or host unit changed: might this socket's rights differ?"""
+        return (("chair" in self.roles) != (chair_id == self.user_id)
+                or ("secretary" in self.roles) != (secretary_id == self.user_id)
+                or host_unit_id != self.host_unit_id)
 
     @property
     def audience(self) -> str:
@@ -132,7 +139,8 @@ def socket_access(user: User, meeting_id: int) -> Access:
         ("editor", editor), ("chair", user.pk == meeting.chair_id), ("secretary", user.pk == meeting.secretary_id),
         ("participant", participant is not None), ("site_operator", operator),
     ) if yes]
-    return Access(meeting.pk, user.pk, editor, participant.pk if participant else None, site_id, roles)
+    return Access(meeting.pk, user.pk, editor, participant.pk if participant else None, site_id, roles,
+                  meeting.host_unit_id)
 
 
 # Commands ----------------------------------------------------------------------------------------
@@ -461,7 +469,10 @@ COMMANDS: dict[str, Callable[[Context, dict[str, Any]], None]] = {
 
 
 def error_reply(error: ServiceError) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": error.code, "message": str(error.message)}}
+    body = {"code": error.code, "message": str(error.message)}
+    if error.field:
+        body["field"] = error.field
+    return {"ok": False, "error": body}
 
 
 def execute(user: User, meeting_id: int, command_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:

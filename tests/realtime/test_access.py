@@ -71,3 +71,19 @@ async def test_a_removed_participant_is_shown_the_door(running, people, connect)
     # binh gets the event that removes him, then the socket closes.
     await binh.until(lambda f: f.get("event") == "participant.removed")
     assert await binh.close_code() == 4403
+
+
+async def test_a_replaced_chair_reconnects_with_the_delegates_view(running, people, connect):
+    from meetings.services import meetings
+
+    minh = await connect("minh", running)
+    binh = await connect("binh", running)
+    await db(meetings.update_meeting)(people["lan"], running, chair=people["binh"])
+    # Both are told of the change, then asked to reconnect: their rights in the meeting changed.
+    await minh.until(lambda f: f.get("event") == "meeting.updated")
+    assert await minh.close_code() == 4409
+    assert await binh.close_code() == 4409
+    minh2 = await connect("minh", running)
+    binh2 = await connect("binh", running)
+    assert (minh2.you["audience"], binh2.you["audience"]) == ("members", "editors")
+    assert "chair" in binh2.you["roles"]
