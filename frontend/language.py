@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 
@@ -29,3 +30,18 @@ def vietnamese_by_default(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+class VietnameseByDefaultMiddleware(LocaleMiddleware):
+    """Project-wide: pages, admin and error pages speak the switch's choice, else Vietnamese.
+
+    The REST API keeps Django's Accept-Language negotiation: a calling system that asks for English
+    says so explicitly, and one that says nothing gets Vietnamese (LANGUAGE_CODE).
+    """
+
+    def process_request(self, request) -> None:
+        if request.path.startswith("/api/"):
+            return super().process_request(request)
+        language = chosen_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language

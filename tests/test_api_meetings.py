@@ -1,6 +1,7 @@
 """Meetings through the REST API: the secretary's work from draft to archive, and what delegates see."""
 
 import datetime as dt
+import re
 
 from api_helpers import (  # noqa: F401
     at,
@@ -197,6 +198,7 @@ def test_publishing_without_enough_notice_needs_the_urgent_flag(people, units, a
 
     error = refused(lan.post(f"/meetings/{mid}/publish"), 400, "notice_too_short")
     assert error["field"] == "urgent"
+    assert re.search(r"\d{2}/\d{2}/\d{4}", error["message"]), "the message names the due date as 23/11/2026"
     assert Meeting.objects.get(pk=mid).status == "draft"
 
     lan.patch(f"/meetings/{mid}", {"urgent": True})

@@ -88,7 +88,9 @@ def test_the_events_carry_what_a_live_client_needs(people, published):
 def test_a_new_chair_appears_in_the_event_log_as_a_participant(people, meeting):
     meeting_services.update_meeting(people["lan"], meeting, chair=people["binh"])
 
-    assert log(meeting)[-2:] == [(2, "meeting.updated"), (3, "participant.added")]
+    assert log(meeting)[-3:] == [(2, "meeting.updated"), (3, "participant.updated"), (4, "participant.added")]
+    former = meeting.participants.get(user=people["minh"])
+    assert former.role == "delegate"  # still invited, no longer shown as the chair
 
 
 def test_every_change_is_in_the_audit_trail_with_its_author(people, meeting):
@@ -157,3 +159,12 @@ def test_two_secretaries_writing_at_once_never_get_the_same_number(units):
     assert [seq for seq, _ in log(meeting)] == list(range(1, 22))
     assert Meeting.objects.get(pk=meeting.pk).last_seq == 21
     assert sorted(meeting.agenda_items.values_list("order", flat=True)) == list(range(1, 21))
+
+
+def test_saving_the_same_remote_sites_again_records_nothing(people, meeting, units):
+    meeting_services.update_meeting(people["lan"], meeting, remote_sites=[units["district"].pk])
+    before = log(meeting)
+    meeting_services.update_meeting(people["lan"], meeting, remote_sites=[units["district"].pk])
+
+    assert log(meeting) == before
+    assert before[-1][1] == "meeting.updated"

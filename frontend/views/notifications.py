@@ -6,24 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from frontend.views.common import post_only
 from meetings.models import Notification
-
-
-def mark_read(user, ids: list[int] | None = None) -> int:
-    """Mark the person's own notifications as read (all of them when ids is None).
-
-    meetings.services has no notification service yet; a read mark is the person's own flag and
-    touches no meeting state, so it is set here, limited to the person's own rows.
-    """
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())
+from meetings.services.notifications import mark_read
 
 
 @login_required

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
@@ -18,6 +17,7 @@ from meetings.errors import Forbidden, Invalid
 from meetings.models import Notification
 from meetings.permissions import admin_unit_ids
 from meetings.queries import search_meetings
+from meetings.services import notifications as notifications_service
 
 router = Router(tags=["directory"])
 
@@ -97,8 +97,4 @@ def notifications(request, unread: bool = False, limit: int = 50):
 
 @router.post("/notifications/{int:notification_id}/read", response=NotificationOut, auth=AUTH)
 def mark_read(request, notification_id: int):
-    note = get_object_or_404(Notification, pk=notification_id, user=actor(request))
-    if note.read_at is None:
-        note.read_at = timezone.now()
-        note.save(update_fields=["read_at"])
-    return note
+    return notifications_service.read_one(actor(request), notification_id)

@@ -6,6 +6,7 @@ server that is down never undoes a publication (the failure is logged; the in-ap
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 
@@ -22,6 +23,17 @@ from meetings.ics import meeting_calendar
 from meetings.models import Meeting, Notification, Participant
 
 log = logging.getLogger(__name__)
+
+
+def _in_site_language(fn):
+    """Notices are read by other people: write them in the site's language, not the sender's."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return fn(*args, **kwargs)
+
+    return wrapped
 
 
 def meeting_url(meeting: Meeting) -> str:
@@ -91,6 +103,7 @@ def _send_mail(emails: list[str], meeting_id: int, kind: str, method: str) -> No
             log.exception("sending %s for meeting %s to %s failed", kind, meeting_id, address)
 
 
+@_in_site_language
 def send_invitations(meeting: Meeting, actor: User, only: list[Participant] | None = None) -> None:
     participants = only if only is not None else list(meeting.participants.select_related("user"))
     now = timezone.now()
@@ -111,6 +124,7 @@ def _answering_users(meeting: Meeting) -> list[User]:
     return [p.user for p in meeting.participants.select_related("user").exclude(rsvp=Participant.Rsvp.DECLINED)]
 
 
+@_in_site_language
 def send_change(meeting: Meeting, actor: User) -> None:
     _bump_sequence(meeting)
     users = _answering_users(meeting)
@@ -118,6 +132,7 @@ def send_change(meeting: Meeting, actor: User) -> None:
     _mail_after_commit(users, meeting.pk, "changed", "REQUEST")
 
 
+@_in_site_language
 def send_cancellation(meeting: Meeting, actor: User) -> None:
     _bump_sequence(meeting)
     users = [p.user for p in meeting.participants.select_related("user")]
@@ -126,6 +141,7 @@ def send_cancellation(meeting: Meeting, actor: User) -> None:
     _mail_after_commit(users, meeting.pk, "cancelled", "CANCEL")
 
 
+@_in_site_language
 def send_withdrawal(meeting: Meeting, actor: User, user: User) -> None:
     """Someone taken off the participants of an announced meeting: told, and the entry leaves their calendar."""
     _bump_sequence(meeting)
@@ -134,6 +150,7 @@ def send_withdrawal(meeting: Meeting, actor: User, user: User) -> None:
     _mail_after_commit([user], meeting.pk, "withdrawn", "CANCEL")
 
 
+@_in_site_language
 def notify_editors_of_answer(meeting: Meeting, p: Participant) -> None:
     editors = {u for u in (meeting.secretary, meeting.chair) if u is not None and u.pk != p.user_id}
     if not editors:

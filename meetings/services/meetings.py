@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Unit, User
@@ -112,13 +111,17 @@ def _ensure_role_participant(meeting: Meeting, user: User | None, role: str) -> 
     return participant, ""
 
 
-def _set_sites(meeting: Meeting, site_ids: list[int] | None) -> None:
+def _set_sites(meeting: Meeting, site_ids: list[int] | None) -> bool:
+    """Set the remote sites; True when the list really changed."""
     if site_ids is None:
-        return
+        return False
     sites = list(Unit.objects.filter(pk__in=site_ids))
     if len(sites) != len(set(site_ids)):
         raise Invalid(_("Unknown remote site."), field="remote_sites")
+    if meeting.pk and set(meeting.remote_sites.values_list("pk", flat=True)) == set(site_ids):
+        return False
     meeting.remote_sites.set(sites)
+    return True
 
 
 @transaction.atomic
@@ -165,6 +168,7 @@ def update_meeting(actor: User, meeting: Meeting, *, remote_sites: list[int] | N
             raise Forbidden(_("You may not move the meeting to this unit."))
     changed = {name for name, value in values.items() if getattr(meeting, name) != value}
     announced_start = meeting.start
+    previous_roles = {"chair": meeting.chair_id, "secretary": meeting.secretary_id}
     for name, value in values.items():
         setattr(meeting, name, value)
     _check_fields(meeting)
@@ -173,14 +177,31 @@ def update_meeting(actor: User, meeting: Meeting, *, remote_sites: list[int] | N
         _check_notice(meeting)
     if changed:
         meeting.save()
-    _set_sites(meeting, remote_sites)
-    if changed or remote_sites is not None:
+    if _set_sites(meeting, remote_sites):
+        changed.add("remote_sites")
+    if changed:
         events.record(meeting, "meeting.updated", meeting_data(meeting), actor)
         events.audit(actor, "meeting.update", meeting, meeting.title, fields=sorted(changed))
+    _former_role_holders(actor, meeting, previous_roles)
     _role_participants_changed(actor, meeting)
     if meeting.status != S.DRAFT and changed & NOTIFY_FIELDS:
         invitations.send_change(meeting, actor)
     return meeting
+
+
+def _former_role_holders(actor: User, meeting: Meeting, previous: dict[str, int | None]) -> None:
+    """A replaced chair or secretary stays invited, as an ordinary delegate."""
+    from meetings.services.participants import participant_data
+
+    for field, user_id in previous.items():
+        if user_id is None or user_id == getattr(meeting, f"{field}_id"):
+            continue
+        row = meeting.participants.filter(user_id=user_id, role=field).first()
+        if row is None:
+            continue
+        row.role = Participant.Role.DELEGATE
+        row.save(update_fields=["role"])
+        events.record(meeting, "participant.updated", participant_data(row), actor)
 
 
 def _role_participants_changed(actor: User, meeting: Meeting) -> None:
@@ -206,7 +227,7 @@ def notice_problem(meeting: Meeting, now: dt.datetime | None = None) -> str | No
     return _(
         "Invitations must go out at least %(days)d working days before the meeting (by %(date)s). "
         "Mark the meeting as urgent (họp đột xuất) to publish it now."
-    ) % {"days": lead, "date": date_format(latest_notice_date(meeting_day, lead), "SHORT_DATE_FORMAT")}
+    ) % {"days": lead, "date": latest_notice_date(meeting_day, lead).strftime("%d/%m/%Y")}
 
 
 def _check_notice(meeting: Meeting) -> None:
