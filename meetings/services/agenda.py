@@ -114,8 +114,10 @@ def reorder(actor: User, meeting: Meeting, item_ids: list[int]) -> list[AgendaIt
     return list(meeting.agenda_items.order_by("order"))
 
 
+@transaction.atomic
 def move_item(actor: User, meeting: Meeting, item_id: int, delta: int) -> list[AgendaItem]:
     """Move one item up (-1) or down (+1): what the page's arrow buttons do."""
+    meeting = _locked_editable(actor, meeting)  # read the order under the lock, so two moves can't cross
     ids = list(meeting.agenda_items.order_by("order").values_list("pk", flat=True))
     if item_id not in ids:
         raise NotFound(_("This agenda item does not exist."))
