@@ -285,7 +285,7 @@ def _read_in_child(path: str, max_pages: int, max_image_pixels: int) -> dict[str
                     return {"refused": "image_too_large",
                             "params": {"page": index + 1, "width": width, "height": height}}
             textpage = page.get_textpage()
-            text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\x00", "")[:MAX_TEXT_PER_PAGE]
+            text = textpage.get_text_range().replace("\r\n", "\n").replace("\x00", "")[:MAX_TEXT_PER_PAGE]
             textpage.close()
             page.close()
             text = text[:budget]

@@ -17,6 +17,7 @@ background; the rest is rendered when someone opens it (``page_image``).
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -159,7 +160,7 @@ def _error(code: str) -> ServiceError:
 
 # The pool (server side) ---------------------------------------------------------------------------
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # a done callback may run at once, in the thread that holds it
 _pool: ProcessPoolExecutor | None = None
 _inflight: dict[tuple, Future] = {}
 _failed: OrderedDict[tuple, str] = OrderedDict()
@@ -248,7 +249,7 @@ def _render_in_worker(path: str, page_number: int, widths: list[int], out_root: 
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = int(usage.ru_utime + usage.ru_stime + cpu_seconds + 1)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + cpu_seconds)  # this page's CPU budget
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
     try:
         doc = _open(path)
@@ -270,9 +271,10 @@ def _render_in_worker(path: str, page_number: int, widths: list[int], out_root: 
 def _render_one(page, width: int, folder: Path, page_number: int) -> dict[str, Any]:
     started = time.perf_counter()
     page_width, page_height = page.get_size()
-    scale = width / page_width
+    # PDFium's bitmap is ceil(size × scale): aim a hair below the width so that it comes out exact.
+    scale = (width - 0.01) / page_width
     if page_height * scale > width * MAX_ASPECT:
-        scale = width * MAX_ASPECT / page_height
+        scale = (width * MAX_ASPECT - 0.01) / page_height
     bitmap = page.render(scale=scale, rev_byteorder=True, draw_annots=True)
     image = bitmap.to_pil()
     rendered = time.perf_counter()

@@ -53,7 +53,7 @@ def five_thousand_pages(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def cpu_bomb(tmp_path_factory):
-    """Ten pages of 10 million no-op operators each: seconds of parsing from a 40 KB file."""
+    """Ten pages of 30 million no-op operators each: seconds of parsing from a 40 KB file."""
     path = tmp_path_factory.mktemp("slow") / "cham.pdf"
     path.write_bytes(makepdf.cpu_bomb_pdf())
     return path

@@ -98,16 +98,26 @@ def wrong_magic_pdf() -> bytes:
     return b"%PDX-1.7" + text_pdf(["sai"])[8:]
 
 
+def zlib_bomb(megabytes: int) -> bytes:
+    """A zlib stream of ``megabytes`` MB of spaces, made in a fraction of a second: after a full flush
+    deflate starts afresh, so the compressed form of each 1 MB block is the same bytes."""
+    block = b" " * (1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.flush()
+    checksum = 1
+    for _ in range(megabytes):
+        checksum = zlib.adler32(block, checksum)
+    return b"\x78\xda" + body * megabytes + end + checksum.to_bytes(4, "big")
+
+
 def decompression_bomb_pdf(megabytes: int = 2048) -> bytes:
     """A page whose 2 MB content stream inflates to 2 GB of spaces."""
-    compressor = zlib.compressobj(9)
-    chunk = b" " * (1 << 20)
-    data = b"".join(compressor.compress(chunk) for _ in range(megabytes)) + compressor.flush()
     return assemble([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-        stream(b"/Filter /FlateDecode", data),
+        stream(b"/Filter /FlateDecode", zlib_bomb(megabytes)),
     ])
 
 
@@ -181,8 +191,8 @@ def billion_laughs_pdf(levels: int = 40) -> bytes:
 
 
 def cpu_bomb_pdf(pages: int = 10) -> bytes:
-    """Ten pages sharing one 40 KB content stream of 10 million no-op operators (q Q): half a second
-    of parsing per page, seconds in all, while memory stays small."""
+    """Ten pages, each drawing one 40 KB content stream of 10 million no-op operators (q Q) three
+    times: over a second of parsing per page, many seconds in all, from a 40 KB file."""
     compressor = zlib.compressobj(9)
     chunk = b"q Q " * 1_000_000
     data = b"".join(compressor.compress(chunk) for _ in range(10)) + compressor.flush()
@@ -191,7 +201,22 @@ def cpu_bomb_pdf(pages: int = 10) -> bytes:
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [" + kids + b"] /Count %d /MediaBox [0 0 595 842] >>" % pages,
         stream(b"/Filter /FlateDecode", data),
-    ] + [b"<< /Type /Page /Parent 2 0 R /Contents 3 0 R >>"] * pages)
+    ] + [b"<< /Type /Page /Parent 2 0 R /Contents [3 0 R 3 0 R 3 0 R] >>"] * pages)
+
+
+def shading_bomb_pdf(operators: int = 20_000) -> bytes:
+    """A well-formed page painted by a shading whose PostScript function runs 40,000 operators for
+    every pixel: a tiny file, little memory, seconds of CPU even for a thumbnail."""
+    function = b"{ add 2 div " + b"dup mul " * operators + b"}"
+    return assemble([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Shading << "
+        b"/Sh0 << /ShadingType 1 /ColorSpace /DeviceGray /Domain [0 1 0 1] /Matrix [595 0 0 842 0 0] "
+        b"/Function 5 0 R >> >> >> >>",
+        stream(b"", b"/Sh0 sh"),
+        stream(b"/FunctionType 4 /Domain [0 1 0 1] /Range [0 1]", function),
+    ])
 
 
 def png_bytes() -> bytes:
