@@ -42,8 +42,8 @@ def _escape(text: str) -> bytes:
     return text.encode("latin-1", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
-def text_pdf(pages: list[str], catalog_extra: bytes = b"", page_extra: bytes = b"") -> bytes:
-    """One line of Helvetica text per page (Latin-1 only)."""
+def text_pdf(pages: list[str], catalog_extra: bytes = b"", page_extra: bytes = b"", title: str | None = None) -> bytes:
+    """One line of Helvetica text per page (Latin-1 only); a title in the document information."""
     n = len(pages)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
@@ -54,7 +54,11 @@ def text_pdf(pages: list[str], catalog_extra: bytes = b"", page_extra: bytes = b
     for i, line in enumerate(pages):
         objects.append(b"<< /Type /Page /Parent 2 0 R /Contents %d 0 R " % (5 + 2 * i) + page_extra + b">>")
         objects.append(stream(b"", b"BT /F1 18 Tf 72 760 Td (" + _escape(line) + b") Tj ET"))
-    return assemble(objects)
+    if title is None:
+        return assemble(objects)
+    encoded = b"<FEFF" + title.encode("utf-16-be").hex().upper().encode() + b">"
+    objects.append(b"<< /Title " + encoded + b" >>")
+    return assemble(objects, trailer_extra=b"/Info %d 0 R " % len(objects))
 
 
 def blank_pdf(pages: int) -> bytes:
