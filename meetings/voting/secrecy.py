@@ -20,6 +20,7 @@ docs/voting.md; in short:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -123,8 +124,8 @@ def sealed_size(question: Question) -> int:
     return len(BOX_VERSION) + NONCE + padded + TAG
 
 
-def _aad(vote_ref: str) -> bytes:
-    return b"phonghop ballot v1:" + vote_ref.encode()
+def _aad(vote_ref: str, purpose: str = "ballot") -> bytes:
+    return f"phonghop {purpose} v1:".encode() + vote_ref.encode()
 
 
 def seal(key: bytes, vote_ref: str, content: Content, size: int) -> bytes:
@@ -164,6 +165,22 @@ def seal_ballot(question: Question, key: bytes, vote_ref: str, ballot: Ballot,
     rows = tuple(SealedRow(new_ballot_id(), seal(key, vote_ref, Content(ballot.choices, ballot.text, code), size))
                  for code in codes)
     return Sealed(rows, codes)
+
+
+def seal_receipts(key: bytes, vote_ref: str, receipts: Sequence[str]) -> str:
+    """The receipt codes for the stored reply of an idempotent cast command (a row keyed by the voter):
+    sealed, as text for a JSON column, so a retry gets them back and a database reader does not."""
+    nonce = os.urandom(NONCE)
+    box = BOX_VERSION + nonce + AESGCM(key).encrypt(nonce, json.dumps(list(receipts)).encode(), _aad(vote_ref, "receipts"))
+    return base64.b64encode(box).decode()
+
+
+def open_receipts(key: bytes, vote_ref: str, sealed: str) -> tuple[str, ...]:
+    try:
+        box = base64.b64decode(sealed, validate=True)
+        return tuple(json.loads(AESGCM(key).decrypt(box[1:1 + NONCE], box[1 + NONCE:], _aad(vote_ref, "receipts"))))
+    except (InvalidTag, ValueError) as exc:
+        raise TamperedBallot("Mã biên nhận niêm phong không đọc được.", "Sealed receipts cannot be opened.") from exc
 
 
 # Closing ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ database; these pin the design down first.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,8 +25,10 @@ from meetings.voting.secrecy import (
     new_master_secret,
     new_receipt,
     normalize_receipt,
+    open_receipts,
     published_receipts,
     seal_ballot,
+    seal_receipts,
     sealed_size,
     unseal,
     vote_key,
@@ -203,3 +206,18 @@ def test_mixing_keeps_every_ballot_and_nothing_else(data):
     ballots = mix(key, VOTE, [r.box for r in rows])
     assert Counter(b.choices for b in ballots) == Counter(q.check(c).choices for c in chosen)
     assert {b.id for b in ballots}.isdisjoint({r.id for r in rows})
+
+
+def test_receipts_in_a_stored_reply_are_sealed():
+    key = vote_key(MASTER, VOTE)
+    codes = (new_receipt(), new_receipt())
+    stored = json.dumps({"ok": True, "receipts_sealed": seal_receipts(key, VOTE, codes)})
+    assert not any(code in stored for code in codes)
+    assert open_receipts(key, VOTE, json.loads(stored)["receipts_sealed"]) == codes
+    with pytest.raises(TamperedBallot):
+        open_receipts(key, "vote-18", json.loads(stored)["receipts_sealed"])
+    ballot_box = seal_ballot(approval("x"), key, VOTE, Ballot(("for",))).rows[0].box
+    with pytest.raises(TamperedBallot):  # a ballot box is not a receipt box
+        open_receipts(key, VOTE, base64.b64encode(ballot_box).decode())
+    with pytest.raises(TamperedBallot):
+        open_receipts(key, VOTE, "not base64!")
