@@ -22,8 +22,10 @@ from meetings.voting import (
     InvalidQuestion,
     InvalidRule,
     Member,
+    Option,
     Question,
     QuorumNotMet,
+    Role,
     Rule,
     Status,
     Tally,
@@ -456,6 +458,12 @@ def test_ballots_are_checked_against_the_question():
     with pytest.raises(InvalidBallot) as bad:
         custom_motion("x", "Đồng ý", "Không", "Không ý kiến").check(["for", "abstain"])
     assert bad.value.code == "too_many_choices"
+    plans = custom("Chọn phương án", ["A", "B", Option("none", "Không chọn phương án nào", role=Role.ABSTAIN)],
+                   max_choices=2)
+    with pytest.raises(InvalidBallot) as bad:
+        plans.check(["o1", "none"])
+    assert bad.value.code == "abstain_not_alone"
+    assert plans.abstains(plans.check(["none"]))
 
 
 def test_rules_and_questions_survive_a_json_column():
