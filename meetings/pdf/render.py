@@ -275,13 +275,15 @@ def _render_one(page, width: int, folder: Path, page_number: int) -> dict[str, A
     scale = (width - 0.01) / page_width
     if page_height * scale > width * MAX_ASPECT:
         scale = (width * MAX_ASPECT - 0.01) / page_height
-    bitmap = page.render(scale=scale, rev_byteorder=True, draw_annots=True)
+    bitmap = page.render(scale=scale, draw_annots=True)
     image = bitmap.to_pil()
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
     rendered = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{page_number}.jpg"
     temporary = folder / f".{page_number}.{os.getpid()}.jpg"
-    image.convert("RGB").save(temporary, "JPEG", quality=JPEG_QUALITY.get(width, 80))
+    image.save(temporary, "JPEG", quality=JPEG_QUALITY.get(width, 80))
     os.replace(temporary, target)
     bitmap.close()
     return {"width": width, "path": str(target), "render_ms": 1000 * (rendered - started),
