@@ -213,8 +213,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     async def _send_resume(self, found: dict[str, Any]) -> None:
         if "snapshot" in found:
-            await self._frame({"type": "snapshot", "seq": found["seq"], "state": found["snapshot"],
-                               "server_time": now_iso()})
+            # The state's text is shared by every socket of the audience: spliced in, not encoded again.
+            head = snapshot.dumps({"type": "snapshot", "seq": found["seq"], "server_time": now_iso()})
+            await self._enqueue(f'{head[:-1]},"state":{found["snapshot"]}}}', wait=True)
         else:
             for _seq, text in found["events"]:
                 await self._enqueue(text, wait=True)

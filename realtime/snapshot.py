@@ -7,7 +7,9 @@ committed together with the event that numbers it.
 
 from __future__ import annotations
 
+import collections
 import json
+import threading
 from typing import Any
 
 from django.db import connection, transaction
@@ -80,12 +82,36 @@ def current_seq(meeting_id: int) -> int:
     return Meeting.objects.filter(pk=meeting_id).values_list("last_seq", flat=True).first() or 0
 
 
+# The last snapshot text per (meeting, audience), reused while the meeting's seq has not moved: after a
+# restart or a network blip, hundreds of sockets ask for the same snapshot at the same moment.
+_texts: collections.OrderedDict[tuple[int, str], tuple[int, str]] = collections.OrderedDict()
+_texts_lock = threading.Lock()
+CACHED_SNAPSHOTS = 256
+
+
+def snapshot_text(meeting_id: int, audience: str, seq: int) -> tuple[int, str]:
+    """(seq, state as JSON text), built at most once per meeting, audience and seq in this process."""
+    key = (meeting_id, audience)
+    with _texts_lock:
+        cached = _texts.get(key)
+    if cached is not None and cached[0] == seq:
+        return cached
+    built_seq, state = build(meeting_id, audience)
+    entry = (built_seq, dumps(state))
+    with _texts_lock:
+        _texts[key] = entry
+        _texts.move_to_end(key)
+        while len(_texts) > CACHED_SNAPSHOTS:
+            _texts.popitem(last=False)
+    return entry
+
+
 def resume(meeting_id: int, last_seq: int, audience: str, limit: int = REPLAY_LIMIT) -> dict[str, Any]:
-    """What ``hello`` gets: {"events": [(seq, text)...], "seq": n} or {"snapshot": state, "seq": n}."""
+    """What ``hello`` gets: {"events": [(seq, text)...], "seq": n} or {"snapshot": state JSON text, "seq": n}."""
     seq = current_seq(meeting_id)
     if 0 < last_seq <= seq and seq - last_seq <= limit:
         found = events_after(meeting_id, last_seq, audience, limit + 50)
         if all(s == last_seq + 1 + i for i, (s, _) in enumerate(found)):
             return {"events": found, "seq": found[-1][0] if found else last_seq}
-    seq, state = build(meeting_id, audience)
-    return {"snapshot": state, "seq": seq}
+    seq, text = snapshot_text(meeting_id, audience, seq)
+    return {"snapshot": text, "seq": seq}

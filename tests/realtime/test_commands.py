@@ -226,3 +226,43 @@ async def test_unknown_commands_and_bad_shapes(running, connect):
     await hoa.send({"type": "command", "id": "c-x", "name": "checkin", "args": ["in_person"]})
     reply = await hoa.until(lambda f: f["type"] == "reply")
     assert reply["error"]["code"] == "bad_message"
+
+
+WRONG_ROLE = [
+    ("hoa", "checkin", lambda s: {"mode": "in_person", "participant_id": s["binh"]}),
+    ("hoa", "checkout", lambda s: {"participant_id": s["binh"]}),
+    ("hoa", "mark_absent", lambda s: {"participant_id": s["binh"]}),
+    ("hanh", "mark_absent", lambda s: {"participant_id": s["binh"]}),  # host-unit admin: watches, does not run it
+    ("hoa", "quorum.rule", lambda s: {"rule": "none"}),
+    ("hoa", "meeting.start", lambda s: {}),
+    ("root", "meeting.end", lambda s: {}),
+    ("hoa", "agenda.goto", lambda s: {"item_id": s["item"]}),
+    ("operator", "queue.request", lambda s: {"kind": "speak"}),
+    ("binh", "queue.withdraw", lambda s: {"request_id": s["request"]}),
+    ("lan", "floor.open", lambda s: {}),
+    ("lan", "floor.pause", lambda s: {}),
+    ("lan", "floor.close", lambda s: {}),
+    ("lan", "floor.next", lambda s: {}),
+    ("lan", "floor.give", lambda s: {"participant_id": s["hoa"]}),
+    ("hoa", "floor.end_speaker", lambda s: {}),
+    ("lan", "floor.limit", lambda s: {"seconds": 60}),
+]
+
+
+@pytest.mark.parametrize("who, name, args", WRONG_ROLE, ids=[f"{n}-by-{w}" for w, n, _ in WRONG_ROLE])
+async def test_every_command_refuses_the_wrong_role(running, connect, who, name, args):
+    """With the room busy (floor open, hoa waiting, binh speaking), nobody changes what is not theirs."""
+    from realtime.snapshot import build
+
+    minh = await connect("minh", running)
+    hoa = await connect("hoa", running)
+    await minh.ok("floor.open")
+    await hoa.ok("queue.request", kind="speak")
+    reply = await minh.ok("floor.give", participant_id=row(minh, "Bình")["id"])
+    await minh.until_seq(reply["seq"])
+    known = {"binh": row(minh, "Bình")["id"], "hoa": row(minh, "Hoa")["id"], "item": minh.state["agenda"][0]["id"],
+             "request": minh.state["queue"][0]["id"]}
+    before = await db(build)(running.pk)
+    client = await connect(who, running)
+    assert await client.refused(name, **args(known)) == "forbidden"
+    assert await db(build)(running.pk) == before

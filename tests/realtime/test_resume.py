@@ -134,3 +134,37 @@ async def test_the_events_of_a_command_arrive_before_its_reply(running, connect)
     minh = await connect("minh", running)
     reply = await minh.ok("floor.open")
     assert minh.seq == reply["seq"]  # the event was applied before the reply was read
+
+
+@pytest.mark.parametrize("when", ["before the read", "after the read"])
+@pytest.mark.parametrize("last_seq", ["snapshot", "replay"])
+async def test_no_gap_and_no_duplicate_across_the_replay_live_boundary(running, connect, people, monkeypatch,
+                                                                        when, last_seq):
+    """An event committed while hello is answered reaches the client once: in the snapshot or replay if
+    the read saw it, live after ready if not (the layer's copy of an event already sent is dropped)."""
+    from meetings.services import live
+    from realtime import snapshot
+
+    minh = await connect("minh", running)
+    await minh.ok("floor.open")
+    real = snapshot.resume
+
+    def resume_with_a_change_alongside(*args, **kwargs):
+        act = lambda: live.execute(people["minh"], running.pk, f"boundary-{when}", "floor.limit", {"seconds": 42})  # noqa: E731
+        if when == "before the read":
+            act()
+            return real(*args, **kwargs)
+        found = real(*args, **kwargs)
+        act()
+        return found
+
+    monkeypatch.setattr(snapshot, "resume", resume_with_a_change_alongside)
+    hoa = await connect("hoa", running, last_seq=0 if last_seq == "snapshot" else minh.seq)
+    monkeypatch.setattr(snapshot, "resume", real)
+    reply = await minh.ok("floor.pause")  # a later event, to read up to
+    await hoa.until_seq(reply["seq"])  # the client helper fails on any gap or duplicate
+    assert hoa.state is None or hoa.state["live"]["speaking_limit"] == 42
+    limits = [e for e in hoa.events if e["event"] == "floor.changed" and e["data"] == {"floor": "open",
+                                                                                       "speaking_limit": 42}]
+    in_snapshot = last_seq == "snapshot" and when == "before the read"
+    assert len(limits) == (0 if in_snapshot else 1)
