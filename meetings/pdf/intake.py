@@ -18,6 +18,10 @@ people see our rendered images, not the PDF in a viewer. The flag lets the inter
 offering the original for download. The stored file is the uploaded one, byte for byte (its hash is
 its identity, and an official document must stay as it was sent), so the scripts are not stripped.
 
+A file PDFium cannot open is given to pypdf (in the same child), which finds its way through some
+damage PDFium does not (a trailer without /Root, for one); if pypdf can read it, its rewrite of the
+file is what PDFium reads and what pages are rendered from (``repaired``).
+
 ``accept(path)`` is the whole of an upload: inspect, then store under the content address; a file
 already stored is recognised by its hash and not parsed again.
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -123,6 +128,7 @@ class IntakeResult:
     encrypted: bool  # encrypted, but opens without a password (an owner password restricts editing)
     has_javascript: bool
     text_truncated: bool = False
+    repaired: bool = False  # PDFium could not open it, pypdf could: pages are rendered from pypdf's rewrite
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,8 +156,12 @@ def accept(path: str | os.PathLike, limits: Limits | None = None) -> Accepted:
     known = store.load_result(digest)
     if known is not None:
         return Accepted(IntakeResult.from_dict(known), store.path_for(digest), duplicate=True)
-    result = _inspect(Path(path), limits, digest)
-    stored = store.put(path, digest)
+    with tempfile.TemporaryDirectory(prefix="phonghop-pdf-") as scratch:
+        repaired = Path(scratch) / "repaired.pdf"
+        result = _inspect(Path(path), limits, digest, repaired)
+        stored = store.put(path, digest)
+        if result.repaired:
+            store.put_repaired(digest, repaired)
     store.save_result(digest, result.to_dict())
     return Accepted(result, stored.path, stored.duplicate)
 
@@ -159,7 +169,9 @@ def accept(path: str | os.PathLike, limits: Limits | None = None) -> Accepted:
 def inspect(path: str | os.PathLike, limits: Limits | None = None) -> IntakeResult:
     """Read a PDF safely; raises IntakeError when it is refused. Stores nothing."""
     limits = limits or limits_module.current()
-    return _inspect(Path(path), limits, _precheck(Path(path), limits))
+    digest = _precheck(Path(path), limits)
+    with tempfile.TemporaryDirectory(prefix="phonghop-pdf-") as scratch:
+        return _inspect(Path(path), limits, digest, Path(scratch) / "repaired.pdf")
 
 
 def _precheck(path: Path, limits: Limits) -> str:
@@ -177,11 +189,11 @@ def _precheck(path: Path, limits: Limits) -> str:
     return sha256_of(path)
 
 
-def _inspect(path: Path, limits: Limits, digest: str) -> IntakeResult:
+def _inspect(path: Path, limits: Limits, digest: str, repaired: Path) -> IntakeResult:
     try:
         with _slots:
             reply = sandbox.run(_read_in_child, str(path), limits.max_pages, limits.max_image_pixels,
-                                limits=limits)
+                                str(repaired), limits=limits)
     except sandbox.TimeLimit as exc:
         raise IntakeError("too_slow", seconds=number_format(exc.seconds, 0)) from exc
     except sandbox.MemoryLimit as exc:
@@ -248,19 +260,28 @@ def _mb(size: int) -> str:
 
 # The child side: runs under the sandbox's limits, returns plain data ----------------------------
 
-def _read_in_child(path: str, max_pages: int, max_image_pixels: int) -> dict[str, Any]:
+def _read_in_child(path: str, max_pages: int, max_image_pixels: int, repair_to: str) -> dict[str, Any]:
     import mmap
     import re
 
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
+    repaired = False
     try:
         doc = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
         if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             return {"refused": "encrypted"}
-        return {"refused": "broken", "detail": str(exc)}
+        # pypdf finds a document PDFium cannot in some damaged files (a trailer without /Root, ...):
+        # its rewrite of the file is what PDFium then reads and renders.
+        if not _rewrite_with_pypdf(path, repair_to):
+            return {"refused": "broken", "detail": str(exc)}
+        try:
+            doc = pdfium.PdfDocument(repair_to)
+        except pdfium.PdfiumError:
+            return {"refused": "broken", "detail": f"{exc}, and in pypdf's rewrite too"}
+        repaired = True
     try:
         pages = len(doc)
         if pages == 0:
@@ -301,6 +322,25 @@ def _read_in_child(path: str, max_pages: int, max_image_pixels: int) -> dict[str
             "encrypted": pdfium_c.FPDF_GetSecurityHandlerRevision(doc) != -1,
             "has_javascript": scripted or pdfium_c.FPDFDoc_GetJavaScriptActionCount(doc) > 0,
             "text_truncated": budget <= 0,
+            "repaired": repaired,
         }
     finally:
         doc.close()
+
+
+def _rewrite_with_pypdf(path: str, target: str) -> bool:
+    import logging
+
+    import pypdf
+
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    try:
+        reader = pypdf.PdfReader(path, strict=False)
+        if reader.is_encrypted or len(reader.pages) == 0:
+            return False
+        writer = pypdf.PdfWriter(clone_from=reader)
+        with open(target, "wb") as fh:
+            writer.write(fh)
+        return True
+    except Exception:  # noqa: BLE001 — pypdf cannot read it either
+        return False

@@ -201,7 +201,7 @@ def _submit(key: tuple, limits: Limits) -> tuple[ProcessPoolExecutor, Future]:
 
 def _job_args(key: tuple, limits: Limits) -> tuple:
     sha256, page, widths = key
-    return (str(store.path_for(sha256)), page, list(widths), str(cache_path(sha256, page, 0).parent.parent),
+    return (str(store.render_source(sha256)), page, list(widths), str(cache_path(sha256, page, 0).parent.parent),
             limits.cpu_seconds)
 
 

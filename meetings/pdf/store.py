@@ -3,7 +3,8 @@
 A document lives at ``MEDIA_ROOT/pdf/<sha[:2]>/<sha>.pdf``: its SHA-256 is its name, so the same
 file uploaded twice (to two meetings, by two secretaries) is stored once and recognised. Beside it,
 ``<sha>.json`` keeps what intake read from it (pages, title, text per page), so a duplicate is not
-parsed again. Files are written to a temporary name in the same folder and linked into place, so a
+parsed again; ``<sha>.repaired.pdf`` is the copy rendered when the original needed pypdf's repair.
+Files are written to a temporary name in the same folder and linked into place, so a
 reader never sees half a file and two uploads of the same file at once do not collide.
 """
 
@@ -79,6 +80,24 @@ def put(source: str | os.PathLike, sha256: str) -> Stored:
     return Stored(sha256, target, duplicate=False)
 
 
+def put_repaired(sha256: str, rewrite: str | os.PathLike) -> Path:
+    """Keep pypdf's rewrite of a damaged original beside it: the copy PDFium renders."""
+    target = path_for(sha256).with_suffix(".repaired.pdf")
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".incoming-", delete=False) as tmp:
+        with open(rewrite, "rb") as src:
+            shutil.copyfileobj(src, tmp)
+    os.chmod(tmp.name, 0o444)
+    os.replace(tmp.name, target)
+    return target
+
+
+def render_source(sha256: str) -> Path:
+    """The file PDFium renders: the original, or the rewrite of a repaired one."""
+    original = path_for(sha256)
+    rewrite = original.with_suffix(".repaired.pdf")
+    return rewrite if rewrite.is_file() else original
+
+
 def save_result(sha256: str, result: dict[str, Any]) -> None:
     target = path_for(sha256).with_suffix(".json")
     with tempfile.NamedTemporaryFile("w", dir=target.parent, prefix=".incoming-", suffix=".json",
@@ -103,6 +122,6 @@ def load_result(sha256: str) -> dict[str, Any] | None:
 def delete(sha256: str) -> None:
     """Remove a document, its record and its rendered pages (when no meeting refers to it any more)."""
     target = path_for(sha256)
-    for path in (target, target.with_suffix(".json")):
+    for path in (target, target.with_suffix(".json"), target.with_suffix(".repaired.pdf")):
         path.unlink(missing_ok=True)
     shutil.rmtree(Path(settings.MEDIA_ROOT) / "pages" / sha256, ignore_errors=True)

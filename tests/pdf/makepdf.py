@@ -70,6 +70,11 @@ def blank_pdf(pages: int) -> bytes:
     return assemble(objects)
 
 
+def rootless_trailer_pdf() -> bytes:
+    """Damaged: the trailer lost its /Root. PDFium gives up; pypdf finds the catalog by searching."""
+    return text_pdf(["Bien ban da sua"]).replace(b"/Root 1 0 R", b"")
+
+
 # Hostile files ---------------------------------------------------------------------------------
 
 def encrypted_pdf(password: str = "mat-khau") -> bytes:

@@ -67,3 +67,15 @@ def test_delete_removes_the_file_its_record_and_its_pages(pdf_settings, write):
     store.delete(sha)
     assert not store.exists(sha) and store.load_result(sha) is None
     assert not (pdf_settings.MEDIA_ROOT / "pages" / sha).exists()
+
+
+def test_a_file_only_pypdf_can_read_is_repaired_and_rendered(pdf_settings, write):
+    from meetings.pdf import render
+
+    accepted = intake.accept(write("hong-nhe.pdf", makepdf.rootless_trailer_pdf()))
+    result = accepted.result
+    assert result.repaired and result.pages == 1
+    assert "Bien ban da sua" in result.text_per_page[0]
+    assert store.render_source(result.sha256).name == f"{result.sha256}.repaired.pdf"
+    assert accepted.path.read_bytes() == makepdf.rootless_trailer_pdf()  # the original is kept as sent
+    assert render.page_image(result.sha256, 1, render.WIDTHS["thumb"]).is_file()
