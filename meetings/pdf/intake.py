@@ -23,7 +23,9 @@ damage PDFium does not (a trailer without /Root, for one); if pypdf can read it,
 file is what PDFium reads and what pages are rendered from (``repaired``).
 
 ``accept(path)`` is the whole of an upload: inspect, then store under the content address; a file
-already stored is recognised by its hash and not parsed again.
+already stored is recognised by its hash and not parsed again. It blocks (up to the wall-clock limit)
+and at most two run at once per process: from async code call it in a thread of its own
+(``sync_to_async(accept, thread_sensitive=False)``), not in Django's shared sync thread.
 """
 
 from __future__ import annotations

@@ -9,8 +9,12 @@ In the child: ``RLIMIT_AS`` caps memory (an allocation past it fails: ``MemoryEr
 abort in PDFium), ``RLIMIT_CPU`` caps CPU time (the kernel sends SIGXCPU), core dumps are off.
 In the parent: a wall-clock deadline; a child still running then is killed.
 
-The result comes back as JSON bytes over a pipe, never as a pickle: a child that a hostile file took
-over can send garbage, but it cannot make the parent run code.
+The result comes back as JSON bytes over a pipe, bounded in size: plain data, never a pickle, so the
+parent does not run code chosen by the child.
+
+What this boundary is for: crashes, endless loops, memory blow-ups and decompression bombs stay in a
+child that is killed. What it is not: a defence against a code-execution exploit of PDFium, which would
+run as the server's user; that needs seccomp or a separate user (not done).
 """
 
 from __future__ import annotations
