@@ -9,7 +9,7 @@ pypdfium2 is not thread-safe, even across documents, so rendering happens in a p
 processes (forked from the sandbox's forkserver). Each worker runs under the memory limit, each page
 under the CPU limit, and the caller waits at most the wall-clock limit. A worker that dies takes the
 pool with it: a new pool is started, and the page is rendered again alone in a sandboxed child
-(``sandbox.run``), which tells which limit it hit. A page that failed is remembered, not retried.
+(``sandbox.run``), which tells which limit it hit. A page that failed is remembered for ten minutes and not retried meanwhile.
 
 Right after intake, ``prefetch_first_pages`` renders the first pages at the small widths in the
 background; the rest is rendered when someone opens it (``page_image``).
@@ -42,6 +42,7 @@ WIDTHS = {"thumb": 200, "tablet": 1024, "full": 2048}
 EAGER_WIDTHS = (WIDTHS["thumb"], WIDTHS["tablet"])
 JPEG_QUALITY = {200: 75}  # other widths: 80
 MAX_ASPECT = 4  # a page up to 4× taller than wide gets the full width; a taller one is rendered narrower
+FAILURE_MEMORY_SECONDS = 600  # a page that failed is not tried again for this long (a busy machine may recover)
 TASKS_PER_WORKER = 500  # recycle workers now and then: PDFium caches fonts and images per document
 
 
@@ -86,8 +87,9 @@ def render_page(sha256: str, page: int, widths: list[int], limits: Limits | None
     if all(path.is_file() for path in found):
         return [PageImage(page, w, path, cached=True) for w, path in zip(widths, found, strict=True)]
     key = (sha256, page, tuple(widths))
-    if key in _failed:
-        raise _error(_failed[key])
+    failed = _failed.get(key)
+    if failed and time.monotonic() - failed[1] < FAILURE_MEMORY_SECONDS:
+        raise _error(failed[0])
     pool, future = _submit(key, limits)
     try:
         outcome = future.result(timeout=limits.wall_seconds)
@@ -163,12 +165,13 @@ def _error(code: str) -> ServiceError:
 _lock = threading.RLock()  # a done callback may run at once, in the thread that holds it
 _pool: ProcessPoolExecutor | None = None
 _inflight: dict[tuple, Future] = {}
-_failed: OrderedDict[tuple, str] = OrderedDict()
+_failed: OrderedDict[tuple, tuple[str, float]] = OrderedDict()  # key → (code, when)
 
 
 def _remember(key: tuple, code: str) -> None:
     with _lock:
-        _failed[key] = code
+        _failed[key] = (code, time.monotonic())
+        _failed.move_to_end(key)
         while len(_failed) > 1000:
             _failed.popitem(last=False)
 
