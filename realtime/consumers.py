@@ -62,6 +62,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     frame_rate = (60, 10.0)  # frames of any kind per window; more close the socket (4429)
     replay_limit = snapshot.REPLAY_LIMIT
     replay_timeout = 30.0  # seconds a replay may wait for room in the send queue
+    gap_grace = 0.5  # seconds an early event waits for the ones before it, before they are read from the log
 
     # Connecting ----------------------------------------------------------------------------------
 
@@ -73,6 +74,10 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.registered = False
         self.writer: asyncio.Task | None = None
         self.joined: list[str] = []
+        self.held: dict[int, dict[str, Any]] = {}  # events that came before their predecessors
+        self.held_frames: list[dict[str, Any]] = []  # frames whose seq this socket has not reached yet
+        self.repair: asyncio.Task | None = None
+        self.delivering = asyncio.Lock()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHENTICATED)
@@ -104,8 +109,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closing = True
-        if self.writer is not None:
-            self.writer.cancel()
+        for task in (self.writer, self.repair):
+            if task is not None:
+                task.cancel()
         for group in self.joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.registered:
@@ -206,10 +212,14 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         last_seq = frame.get("last_seq", 0)
         if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
             return await self._error("bad_message", _("“last_seq” must be a whole number, 0 or more."))
-        found = await database_sync_to_async(snapshot.resume)(
-            self.meeting_id, last_seq, self.access.audience, self.replay_limit)
-        await self._send_resume(found)
-        await self._frame(await database_sync_to_async(presence.presence_frame)(self.meeting_id))
+        async with self.delivering:
+            found = await database_sync_to_async(snapshot.resume)(
+                self.meeting_id, last_seq, self.access.audience, self.replay_limit)
+            await self._send_resume(found)
+            now = await database_sync_to_async(presence.presence_frame)(self.meeting_id)
+            await self._catch_up(now["seq"])
+            await self._frame(now)
+            await self._release_held()
 
     async def _send_resume(self, found: dict[str, Any]) -> None:
         if "snapshot" in found:
@@ -217,7 +227,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             head = snapshot.dumps({"type": "snapshot", "seq": found["seq"], "server_time": now_iso()})
             await self._enqueue(f'{head[:-1]},"state":{found["snapshot"]}}}', wait=True)
         else:
-            for _seq, text in found["events"]:
+            for _seq, text, _kind, _data in found["events"]:
                 await self._enqueue(text, wait=True)
         self.last_sent = found["seq"]
         a = self.access
@@ -240,27 +250,60 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         reply = await database_sync_to_async(live.execute)(self.scope["user"], self.meeting_id, cid, name, args)
         if reply.get("seq") and self.last_sent is not None:
             # The command's events go out before its reply, whatever the channel layer does.
-            await self._catch_up(reply["seq"])
+            async with self.delivering:
+                await self._catch_up(reply["seq"])
+                await self._release_held()
         await self._reply(cid, reply)
 
     async def _reply(self, cid: str, reply: dict[str, Any]) -> None:
         await self._frame({"type": "reply", "id": cid, **reply})
 
     # From the channel layer ----------------------------------------------------------------------
+    # Events go out in seq order, each once. One that arrives early (the layer reordered or lost one) is
+    # held for ``gap_grace`` seconds in case the missing ones follow, then the gap is read from the log:
+    # a brief reordering costs no database work, and a loss costs one query per socket. A frame that
+    # carries a seq (presence) waits until the events up to it have been sent.
 
     async def meeting_event(self, message: dict[str, Any]) -> None:
+        if self.last_sent is None or self.closing or message["seq"] <= self.last_sent:
+            return  # before hello is answered, the replay or snapshot will have it
+        self.held[message["seq"]] = message
+        async with self.delivering:
+            await self._release_held()
+        if len(self.held) > self.send_queue_size:
+            await self._shut(CLOSE_TOO_SLOW)
+        elif self.held:
+            self._repair_soon()
+
+    async def meeting_frame(self, message: dict[str, Any]) -> None:
         if self.last_sent is None or self.closing:
-            return  # hello has not been answered: the replay or snapshot will include this event
-        seq = message["seq"]
-        if seq > self.last_sent + 1:
-            await self._catch_up(seq - 1)
-        if seq == self.last_sent + 1:
+            return
+        if (message.get("seq") or 0) > self.last_sent:
+            self.held_frames = [*self.held_frames[-7:], message]
+            return self._repair_soon()
+        await self._enqueue(message["text"])
+
+    async def _release_held(self) -> None:
+        while (message := self.held.pop(self.last_sent + 1, None)) is not None:
+            await self._sent_event(message["seq"], message["text"])
+            await self._consequences(message.get("revoke"), message.get("roles"))
+        for seq in [s for s in self.held if s <= self.last_sent]:
+            del self.held[seq]
+        due = [m for m in self.held_frames if m["seq"] <= self.last_sent]
+        self.held_frames = [m for m in self.held_frames if m["seq"] > self.last_sent]
+        for message in due:
             await self._enqueue(message["text"])
-            self.last_sent = seq
-        if message.get("revoke") == self.access.user_id and not self.access.editor:
+
+    async def _sent_event(self, seq: int, text: str, wait: bool = False) -> None:
+        await self._enqueue(text, wait=wait)
+        self.last_sent = seq
+
+    async def _consequences(self, revoke: int | None, roles: dict[str, Any] | str | None) -> None:
+        """After an event that may end this socket's right to be here, or change its audience."""
+        if revoke is not None and revoke == self.access.user_id and not self.access.editor:
             await self._close_after_queue(CLOSE_FORBIDDEN)  # removed from the meeting, told so first
-        roles = message.get("roles")
-        if roles and self.access.may_have_changed(roles["chair_id"], roles["secretary_id"], roles["host_unit_id"]):
+        elif roles == "unknown" or (isinstance(roles, dict) and self.access.may_have_changed(
+                roles["chair_id"], roles["secretary_id"], roles["host_unit_id"])):
             await self._check_access_again()
 
     async def _check_access_again(self) -> None:
@@ -272,24 +315,38 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return await self._close_after_queue(CLOSE_RIGHTS_CHANGED)  # reconnect: the other audience's view
         self.access = access
 
-    async def meeting_frame(self, message: dict[str, Any]) -> None:
-        if self.last_sent is None or self.closing:
-            return
-        if message.get("seq") and message["seq"] > self.last_sent:
-            await self._catch_up(message["seq"])
-        await self._enqueue(message["text"])
+    def _repair_soon(self) -> None:
+        if self.repair is None and not self.closing:
+            self.repair = asyncio.get_running_loop().create_task(self._repair_after(self.gap_grace))
+
+    async def _repair_after(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            wanted = max([*self.held, *(m["seq"] for m in self.held_frames)], default=0)
+            async with self.delivering:
+                await self._catch_up(wanted)
+                await self._release_held()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("meeting %s: repairing a gap failed", self.meeting_id)
+        finally:
+            self.repair = None
+        if self.held or self.held_frames:  # more came early while the gap was being read
+            self._repair_soon()
 
     async def _catch_up(self, upto: int) -> None:
-        """Send the events up to ``upto`` this socket has not had, from the event log."""
-        if upto <= self.last_sent:
+        """Send the events up to ``upto`` this socket has not had, from the event log (under ``delivering``)."""
+        if self.closing or upto <= self.last_sent:
             return
         if upto - self.last_sent > self.replay_limit:
             found = await database_sync_to_async(snapshot.resume)(self.meeting_id, 0, self.access.audience)
             return await self._send_resume(found)
         found = await database_sync_to_async(snapshot.events_after)(
             self.meeting_id, self.last_sent, self.access.audience, upto - self.last_sent)
-        for seq, text in found:
+        for seq, text, kind, data in found:
             if seq != self.last_sent + 1:
                 break
-            await self._enqueue(text, wait=True)
-            self.last_sent = seq
+            await self._sent_event(seq, text, wait=True)
+            await self._consequences(data.get("user_id") if kind == "participant.removed" else None,
+                                     "unknown" if kind == "meeting.updated" else None)

@@ -72,10 +72,11 @@ def event_frame(seq: int, kind: str, data: dict[str, Any], at: str, audience: st
     return dumps({"type": "event", "seq": seq, "event": kind, "data": audiences.event_data(data, audience), "at": at})
 
 
-def events_after(meeting_id: int, after: int, audience: str, limit: int = REPLAY_LIMIT) -> list[tuple[int, str]]:
-    """Up to ``limit`` events with seq > ``after``, as (seq, frame text) in order."""
+def events_after(meeting_id: int, after: int, audience: str,
+                 limit: int = REPLAY_LIMIT) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """Up to ``limit`` events with seq > ``after``, as (seq, frame text, kind, data) in order."""
     rows = MeetingEvent.objects.filter(meeting_id=meeting_id, seq__gt=after).order_by("seq")[:limit]
-    return [(e.seq, event_frame(e.seq, e.type, e.data, e.at.isoformat(), audience)) for e in rows]
+    return [(e.seq, event_frame(e.seq, e.type, e.data, e.at.isoformat(), audience), e.type, e.data) for e in rows]
 
 
 def current_seq(meeting_id: int) -> int:
@@ -111,7 +112,7 @@ def resume(meeting_id: int, last_seq: int, audience: str, limit: int = REPLAY_LI
     seq = current_seq(meeting_id)
     if 0 < last_seq <= seq and seq - last_seq <= limit:
         found = events_after(meeting_id, last_seq, audience, limit + 50)
-        if all(s == last_seq + 1 + i for i, (s, _) in enumerate(found)):
+        if all(e[0] == last_seq + 1 + i for i, e in enumerate(found)):
             return {"events": found, "seq": found[-1][0] if found else last_seq}
     seq, text = snapshot_text(meeting_id, audience, seq)
     return {"snapshot": text, "seq": seq}

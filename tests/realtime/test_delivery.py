@@ -44,6 +44,7 @@ async def test_the_last_lost_message_is_repaired_by_the_next_presence_frame(runn
 async def test_messages_out_of_order_are_delivered_in_order_once(running, connect, monkeypatch):
     import realtime.publish
     from meetings.models import MeetingEvent
+    from realtime import snapshot
 
     minh = await connect("minh", running)
     hoa = await connect("hoa", running)
@@ -53,11 +54,15 @@ async def test_messages_out_of_order_are_delivered_in_order_once(running, connec
     await minh.ok("floor.limit", seconds=60)
     reply = await minh.ok("floor.pause")
     # The layer delivers them newest first.
+    reads = []
+    real_read = snapshot.events_after
+    monkeypatch.setattr(snapshot, "events_after", lambda *a, **kw: reads.append(a) or real_read(*a, **kw))
     events = await db(lambda: list(MeetingEvent.objects.filter(pk__in=[e.pk for e in held])))()
     for event in sorted(events, key=lambda e: -e.seq):
         await realtime.publish.send_all(realtime.publish.event_messages(event))
     await hoa.until_seq(reply["seq"])
     assert [e["event"] for e in hoa.events[-3:]] == ["floor.changed"] * 3
+    assert not [a for a in reads if a[2] == "members"]  # held and put in order: no database read
 
 
 class StalledNetwork(MeetingConsumer):
