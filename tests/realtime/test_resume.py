@@ -50,6 +50,7 @@ async def test_a_client_too_far_behind_or_from_the_future_gets_a_snapshot(runnin
     old = await db(pad_the_log)(501)  # one more than the replay bound
     far = await connect("hoa", running, last_seq=old)
     assert far.frames[0]["type"] == "snapshot" and far.seq == old + 501
+    assert far.frames[0]["server_time"]  # the clock offset for the timers
     near = await connect("hoa", running, last_seq=old + 1)  # exactly 500 behind: replayed
     assert near.frames[0]["type"] == "event" and near.seq == old + 501
     future = await connect("hoa", running, last_seq=old + 10_000)  # e.g. the database was restored
@@ -168,3 +169,13 @@ async def test_no_gap_and_no_duplicate_across_the_replay_live_boundary(running, 
                                                                                        "speaking_limit": 42}]
     in_snapshot = last_seq == "snapshot" and when == "before the read"
     assert len(limits) == (0 if in_snapshot else 1)
+
+
+async def test_hello_again_on_the_same_socket_resyncs(running, connect):
+    minh = await connect("minh", running)
+    await minh.ok("floor.open")
+    reply = await minh.ok("floor.pause")
+    minh.seq -= 2  # as if the client had lost its last two events
+    minh.events = minh.events[:-2]
+    await minh.hello(minh.seq)
+    assert [e["seq"] for e in minh.events][-2:] == [reply["seq"] - 1, reply["seq"]]
