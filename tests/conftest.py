@@ -6,11 +6,10 @@ a missing one fails the run; elsewhere its tests are skipped, and the summary sa
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 import pytest
-from django.utils import timezone
+from personas import Api, in_days, make_user  # noqa: F401  (re-exported for older imports)
 from scripts_path import services  # noqa: F401  (sets sys.path for scripts/)
 
 CI = os.environ.get("CI") == "true"
@@ -70,19 +69,6 @@ def units(db):
     return {"province": province, "office": office, "finance": finance, "district": district, "commune": commune}
 
 
-PASSWORD = "mat-khau-thu-nghiem-2026"
-
-
-def make_user(username: str, unit, role: str, full_name: str | None = None, **extra):
-    from accounts.models import User
-
-    user = User(username=username, full_name=full_name or username.title(), unit=unit, role=role,
-                email=f"{username}@example.vn", **extra)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
-
-
 @pytest.fixture
 def people(units):
     """lan (secretary, office), minh (chair, province), hoa and binh (delegates, office and finance),
@@ -98,11 +84,6 @@ def people(units):
         "root": make_user("root", units["province"], "system_admin", "Quản trị", is_superuser=True, is_staff=True),
         "operator": make_user("diemcau", units["district"], "site_operator", "Điểm cầu An Phú"),
     }
-
-
-def in_days(days: int, hour: int = 8) -> dt.datetime:
-    day = timezone.localdate() + dt.timedelta(days=days)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
 @pytest.fixture
@@ -125,35 +106,6 @@ def published(meeting, people):
     participants.add_participant(people["lan"], meeting, people["hoa"])
     participants.add_participant(people["lan"], meeting, people["binh"])
     return meetings.publish_meeting(people["lan"], meeting)
-
-
-class Api:
-    """A REST client speaking as one person through a bearer token."""
-
-    def __init__(self, client, token: str | None):
-        self.client = client
-        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-
-    def _call(self, method: str, path: str, data=None):
-        fn = getattr(self.client, method)
-        kwargs = dict(self.headers)
-        if data is not None:
-            kwargs.update(data=data, content_type="application/json")
-        return fn(f"/api/v1{path}", **kwargs)
-
-    def get(self, path, **params):
-        from urllib.parse import urlencode
-
-        return self._call("get", path + ("?" + urlencode(params) if params else ""))
-
-    def post(self, path, data=None):
-        return self._call("post", path, data if data is not None else {})
-
-    def patch(self, path, data):
-        return self._call("patch", path, data)
-
-    def delete(self, path):
-        return self._call("delete", path)
 
 
 @pytest.fixture

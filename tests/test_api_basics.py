@@ -4,9 +4,9 @@ import re
 
 import pytest
 from api_helpers import fast_password_hashing, meeting_payload, refused  # noqa: F401
-from conftest import PASSWORD
 from django.conf import settings
 from django.test import Client
+from personas import PASSWORD
 
 from accounts.models import LoginRecord
 

@@ -24,7 +24,7 @@ def test_the_secretary_invites_and_a_delegate_declines_with_a_reason(
     client, people, units, mailoutbox, django_capture_on_commit_callbacks
 ):
     """The story the product is bought for, end to end through the API with tokens."""
-    from conftest import PASSWORD, Api
+    from personas import PASSWORD, Api
 
     token = client.post(
         "/api/v1/auth/token", {"username": "lan", "password": PASSWORD}, content_type="application/json"

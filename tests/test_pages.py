@@ -4,9 +4,9 @@ are invited, tuan (another unit) is not. Pages speak Vietnamese unless someone c
 from __future__ import annotations
 
 import pytest
-from conftest import in_days
 from django.urls import reverse
 from icalendar import Calendar
+from personas import in_days
 
 from meetings.models import Meeting, Notification, Participant
 
@@ -57,7 +57,7 @@ def test_a_wrong_password_is_refused_in_vietnamese(client, people):
 
 
 def test_signing_in_leads_to_the_calendar_and_out_again(client, people):
-    from conftest import PASSWORD
+    from personas import PASSWORD
 
     response = client.post(reverse("login"), {"username": "lan", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == reverse("home")
@@ -76,7 +76,7 @@ def test_the_language_switch_gives_english_pages(client, people):
 
 
 def test_the_password_can_be_changed(client, people):
-    from conftest import PASSWORD
+    from personas import PASSWORD
 
     as_user(client, people["hoa"])
     assert "Mật khẩu cũ" in text(client.get(reverse("password-change")))

@@ -2,8 +2,8 @@
 
 import pytest
 from api_helpers import fast_password_hashing, meeting_payload, refused  # noqa: F401
-from conftest import make_user
 from django.test import override_settings
+from personas import make_user
 
 from meetings.models import Notification
 from meetings.services import meetings as meeting_services

@@ -38,15 +38,15 @@ def test_a_meetings_whole_life_is_numbered_without_gaps(people, meeting):
         meeting_services.change_status(lan, meeting, status)
 
     entries = log(meeting)
-    assert [seq for seq, _ in entries] == list(range(1, 18))
+    assert [seq for seq, _ in entries] == list(range(1, 20))
     assert [kind for _, kind in entries] == [
-        "meeting.created", "agenda.changed", "agenda.changed", "participant.added", "participant.added",
+        "meeting.created", "participant.added", "participant.added", "agenda.changed", "agenda.changed", "participant.added", "participant.added",
         "meeting.status", "participant.rsvp", "participant.added", "meeting.updated", "agenda.changed",
         "agenda.changed", "agenda.changed", "participant.updated", "participant.removed",
         "meeting.status", "meeting.status", "meeting.status",
     ]
     meeting.refresh_from_db()
-    assert meeting.last_seq == 17
+    assert meeting.last_seq == 19
 
 
 def test_a_refused_change_leaves_no_gap(people, units):
@@ -62,7 +62,7 @@ def test_a_refused_change_leaves_no_gap(people, units):
     meeting_services.update_meeting(lan, rushed, urgent=True)
     meeting_services.publish_meeting(lan, rushed)
 
-    assert [seq for seq, _ in log(rushed)] == [1, 2, 3, 4]
+    assert [seq for seq, _ in log(rushed)] == [1, 2, 3, 4, 5]
     assert log(rushed)[-1][1] == "meeting.status"
 
 
@@ -70,8 +70,9 @@ def test_each_meeting_counts_for_itself(people, meeting):
     other = meeting_services.create_meeting(people["lan"], title="Họp khác", start=meeting.start, end=meeting.end)
     agenda.add_item(people["lan"], meeting, title="Một")
 
-    assert log(meeting) == [(1, "meeting.created"), (2, "agenda.changed")]
-    assert log(other) == [(1, "meeting.created")]
+    assert log(meeting) == [
+        (1, "meeting.created"), (2, "participant.added"), (3, "participant.added"), (4, "agenda.changed")]
+    assert log(other) == [(1, "meeting.created"), (2, "participant.added")]  # lan, its secretary
 
 
 def test_the_events_carry_what_a_live_client_needs(people, published):
@@ -88,7 +89,7 @@ def test_the_events_carry_what_a_live_client_needs(people, published):
 def test_a_new_chair_appears_in_the_event_log_as_a_participant(people, meeting):
     meeting_services.update_meeting(people["lan"], meeting, chair=people["binh"])
 
-    assert log(meeting)[-3:] == [(2, "meeting.updated"), (3, "participant.updated"), (4, "participant.added")]
+    assert log(meeting)[-3:] == [(4, "meeting.updated"), (5, "participant.updated"), (6, "participant.added")]
     former = meeting.participants.get(user=people["minh"])
     assert former.role == "delegate"  # still invited, no longer shown as the chair
 
@@ -132,7 +133,7 @@ def test_a_refused_change_is_not_in_the_audit_trail(people, published):
 def test_two_secretaries_writing_at_once_never_get_the_same_number(units):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to show")
-    from conftest import make_user
+    from personas import make_user
 
     lan = make_user("lan", units["office"], "secretary")
     hanh = make_user("hanh", units["office"], "unit_admin")

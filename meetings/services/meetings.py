@@ -142,10 +142,9 @@ def create_meeting(actor: User, *, remote_sites: list[int] | None = None, **valu
     _check_fields(meeting)
     meeting.save()
     _set_sites(meeting, remote_sites)
-    _ensure_role_participant(meeting, meeting.chair, Participant.Role.CHAIR)
-    _ensure_role_participant(meeting, meeting.secretary, Participant.Role.SECRETARY)
     events.record(meeting, "meeting.created", meeting_data(meeting), actor)
     events.audit(actor, "meeting.create", meeting, meeting.title)
+    _role_participants_changed(actor, meeting)
     return meeting
 
 

@@ -27,6 +27,8 @@ def participant_data(p: Participant) -> dict[str, Any]:
         "can_vote": p.can_vote,
         "site_id": p.site_id,
         "rsvp": p.rsvp,
+        # Editors only: realtime.audience strips it from what members receive.
+        "rsvp_reason": p.rsvp_reason,
         "substitute_for": p.substitute_for_id,
         "proxy_to": p.proxy_to_id,
     }

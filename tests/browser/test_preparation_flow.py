@@ -6,7 +6,7 @@ her absence with a reason; lan reloads the meeting and reads the reason.
 
 Debian's Chromium, driven by Playwright's sync API, against pytest-django's live_server. The fixtures
 live here rather than in tests/browser/conftest.py: the tests import helpers with
-``from conftest import ...``, and a second, package-less conftest.py would shadow tests/conftest.py.
+``from personas import ...``, and a second, package-less conftest.py would shadow tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from conftest import PASSWORD, in_days
+from personas import PASSWORD, in_days
 
 # The sync Playwright API runs an event loop in this thread; the ORM calls of fixtures and
 # assertions in between are still synchronous and safe (scripts/test sets this too).

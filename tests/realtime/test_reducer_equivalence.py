@@ -166,10 +166,6 @@ async def quorum_rule(w, people, meeting):
     await w["lan"].ok("quorum.rule", rule="two_thirds")
 
 
-SILENT_CREATION = pytest.mark.xfail(strict=True, reason=(
-    "meetings.services.meetings.create_meeting adds the chair's and secretary's Participant rows without a "
-    "participant.added event, so the log from seq 1 lacks them (clients are unaffected: seq 0 gets a snapshot)"))
-
 ACTIONS = {
     "meeting.updated": meeting_updated,
     "meeting.updated+participant.added (new chair)": meeting_new_chair,
@@ -237,7 +233,6 @@ async def test_members_never_see_reasons_for_absence(running, people, connect):
         "Ốm", "Bận việc riêng"}
 
 
-@SILENT_CREATION
 async def test_a_late_snapshot_equals_the_state_built_from_the_first_event(room, people, connect):
     """The whole log, from seq 1, through the reducer, gives today's snapshot."""
     from meetings.models import MeetingEvent
