@@ -5,13 +5,18 @@ from django.contrib import admin
 from accounts.admin import ReadOnlyAdmin
 from meetings.models import (
     AgendaItem,
+    Attendance,
     AuditEntry,
+    CommandReceipt,
+    LiveConnection,
+    LiveState,
     Meeting,
     MeetingEvent,
     MeetingKind,
     Notification,
     Participant,
     Room,
+    SpeakRequest,
 )
 
 
@@ -63,5 +68,10 @@ for model, columns in (
     (MeetingEvent, ("meeting", "seq", "type", "at", "actor")),
     (Notification, ("user", "kind", "title", "created_at", "read_at")),
     (AuditEntry, ("at", "actor", "action", "meeting", "target")),
+    (Attendance, ("participant", "status", "site", "at")),
+    (LiveState, ("meeting", "current_item", "floor", "speaking_limit", "quorum_rule")),
+    (SpeakRequest, ("meeting", "participant", "kind", "status", "requested_at")),
+    (CommandReceipt, ("meeting", "user", "command_id", "name", "at")),
+    (LiveConnection, ("meeting", "user", "site", "server", "connected_at", "last_seen")),
 ):
     admin.site.register(model, type(f"{model.__name__}Admin", (ReadOnlyAdmin,), {"list_display": columns}))
