@@ -311,7 +311,7 @@ def test_the_page_reducer_turns_an_old_snapshot_into_the_new_one(server, people,
 
     cases = []
     for audience, (seq, old_state) in before.items():
-        events = [json.loads(text) for _, text in snapshot.events_after(meeting.pk, seq, audience)]
+        events = [json.loads(text) for _, text, *_ in snapshot.events_after(meeting.pk, seq, audience)]
         assert len(events) > len(steps)
         cases.append((audience, old_state, events, snapshot.build(meeting.pk, audience)[1]))
 
