@@ -8,6 +8,7 @@ a fresh snapshot; they must be equal (tests/realtime/test_reducer_equivalence.py
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 ATTENDANCE = ("not_yet", "in_person", "online", "absent", "left")
@@ -52,6 +53,12 @@ def set_attendance(row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# Reducers of later features by event-kind prefix ("vote" for "vote.opened"): fn(state, kind, data),
+# mutating the (already copied) state. Registered from the feature's AppConfig.ready, together with
+# its snapshot section (snapshot.SECTIONS) and the JavaScript mirror.
+REDUCERS: dict[str, Callable[[dict[str, Any], str, dict[str, Any]], None]] = {}
+
+
 def apply(state: dict[str, Any], kind: str, data: dict[str, Any]) -> dict[str, Any]:
     s = copy.deepcopy(state)
     live = s["live"]
@@ -87,6 +94,8 @@ def apply(state: dict[str, Any], kind: str, data: dict[str, Any]) -> dict[str, A
         live["speaker"] = data["speaker"]
     elif kind == "quorum.changed":
         live["quorum_rule"] = data["quorum_rule"]
-    # Unknown kinds (added by later features) leave the state as it is.
+    elif kind.split(".", 1)[0] in REDUCERS:
+        REDUCERS[kind.split(".", 1)[0]](s, kind, data)
+    # Unknown kinds leave the state as it is.
     s["roll_call"] = roll_call(s)
     return s

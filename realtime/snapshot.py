@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
@@ -23,6 +24,9 @@ from realtime import audience as audiences
 from realtime.reducer import roll_call
 
 REPLAY_LIMIT = 500
+# State sections of later features (documents, votes, video): name → builder(meeting) → JSON-able value.
+# Registered from the feature's AppConfig.ready; the reducer needs a matching entry in reducer.REDUCERS.
+SECTIONS: dict[str, Callable[[Meeting], Any]] = {}
 
 
 def dumps(frame: dict[str, Any]) -> str:
@@ -64,12 +68,14 @@ def build(meeting_id: int, audience: str = audiences.EDITORS) -> tuple[int, dict
             "live": live_data(meeting.pk, LiveState.objects.filter(meeting=meeting).first()),
             "queue": queue_data(meeting.pk),
         }
+        for name, section in SECTIONS.items():
+            state[name] = section(meeting)
         state["roll_call"] = roll_call(state)
         return meeting.last_seq, audiences.state(state, audience)
 
 
 def event_frame(seq: int, kind: str, data: dict[str, Any], at: str, audience: str) -> str:
-    return dumps({"type": "event", "seq": seq, "event": kind, "data": audiences.event_data(data, audience), "at": at})
+    return dumps({"type": "event", "seq": seq, "event": kind, "data": audiences.event_data(data, audience, kind), "at": at})
 
 
 def events_after(meeting_id: int, after: int, audience: str,

@@ -468,6 +468,19 @@ COMMANDS: dict[str, Callable[[Context, dict[str, Any]], None]] = {
 }
 
 
+def command(name: str) -> Callable[[Callable[[Context, dict[str, Any]], None]], Callable[[Context, dict[str, Any]], None]]:
+    """Register a socket command from a later feature (documents, votes, video): its AppConfig.ready
+    imports the module that uses this decorator. The handler runs inside execute()'s transaction."""
+
+    def register(fn: Callable[[Context, dict[str, Any]], None]) -> Callable[[Context, dict[str, Any]], None]:
+        if name in COMMANDS:
+            raise RuntimeError(f"socket command {name!r} registered twice")
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
 def error_reply(error: ServiceError) -> dict[str, Any]:
     body = {"code": error.code, "message": str(error.message)}
     if error.field:
