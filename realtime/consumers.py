@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from meetings.errors import ServiceError
 from meetings.services import live
-from realtime import presence, snapshot
+from realtime import fanout, presence, snapshot
 from realtime.publish import audience_group, group_name
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.held_frames: list[dict[str, Any]] = []  # frames whose seq this socket has not reached yet
         self.repair: asyncio.Task | None = None
         self.delivering = asyncio.Lock()
+        self.tasks: set[asyncio.Task] = set()  # follow-ups started by deliver(), kept alive until done
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHENTICATED)
@@ -90,8 +91,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.queue: asyncio.Queue[str | int] = asyncio.Queue(self.send_queue_size)
         # Join the groups before anything is read from the database: no event can fall in between.
         self.joined = [group_name(self.meeting_id), audience_group(self.meeting_id, self.access.audience)]
+        self.hub = fanout.hub()
         for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.hub.join(group, self)
         await self.accept()
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
         await database_sync_to_async(presence.register)(
@@ -113,7 +115,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             if task is not None:
                 task.cancel()
         for group in self.joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.hub.leave(group, self)
         if self.registered:
             self.registered = False
             try:
@@ -264,24 +266,56 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     # a brief reordering costs no database work, and a loss costs one query per socket. A frame that
     # carries a seq (presence) waits until the events up to it have been sent.
 
-    async def meeting_event(self, message: dict[str, Any]) -> None:
-        if self.last_sent is None or self.closing or message["seq"] <= self.last_sent:
+    def deliver(self, message: dict[str, Any]) -> None:
+        """A message from the process's fan-out hub (realtime.fanout): a plain call, never a wait. It only
+        puts the shared frame text into this socket's send queue; anything slower is left to a task."""
+        if self.last_sent is None or self.closing:
             return  # before hello is answered, the replay or snapshot will have it
+        if message["type"] == "meeting.frame":
+            if (message.get("seq") or 0) > self.last_sent:
+                self.held_frames = [*self.held_frames[-7:], message]
+                return self._repair_soon()
+            self._put(message["text"])
+            return
+        if message["seq"] <= self.last_sent:
+            return
         self.held[message["seq"]] = message
-        async with self.delivering:
-            await self._release_held()
+        if not self.delivering.locked():
+            # Whoever holds the lock (hello, a command's catch-up, a repair) releases what is held when done.
+            while (event := self.held.pop(self.last_sent + 1, None)) is not None:
+                if not self._put(event["text"]):
+                    return
+                self.last_sent = event["seq"]
+                if event.get("revoke") is not None or event.get("roles") is not None:
+                    self._later(self._consequences(event.get("revoke"), event.get("roles")))
+            for seq in [s for s in self.held if s <= self.last_sent]:
+                del self.held[seq]
+            due = [m for m in self.held_frames if m["seq"] <= self.last_sent]
+            self.held_frames = [m for m in self.held_frames if m["seq"] > self.last_sent]
+            for frame in due:
+                self._put(frame["text"])
         if len(self.held) > self.send_queue_size:
-            await self._shut(CLOSE_TOO_SLOW)
+            self._later(self._shut(CLOSE_TOO_SLOW))
         elif self.held:
             self._repair_soon()
 
-    async def meeting_frame(self, message: dict[str, Any]) -> None:
-        if self.last_sent is None or self.closing:
-            return
-        if (message.get("seq") or 0) > self.last_sent:
-            self.held_frames = [*self.held_frames[-7:], message]
-            return self._repair_soon()
-        await self._enqueue(message["text"])
+    def _put(self, text: str) -> bool:
+        """Queue a live frame now; a full queue closes the socket (the client resyncs when it returns)."""
+        if self.closing:
+            return False
+        try:
+            self.queue.put_nowait(text)
+            return True
+        except asyncio.QueueFull:
+            log.info("meeting %s: closing a socket of user %s that cannot keep up", self.meeting_id,
+                     self.access.user_id if self.access else None)
+            self._later(self._shut(CLOSE_TOO_SLOW))
+            return False
+
+    def _later(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def _release_held(self) -> None:
         while (message := self.held.pop(self.last_sent + 1, None)) is not None:

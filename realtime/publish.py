@@ -36,12 +36,13 @@ def event_messages(event: MeetingEvent) -> list[tuple[str, dict[str, Any]]]:
     if event.type == "meeting.updated":
         roles = Meeting.objects.filter(pk=event.meeting_id).values("chair_id", "secretary_id", "host_unit_id").first()
 
-    def message(text: str) -> dict[str, Any]:
-        return {"type": "meeting.event", "seq": event.seq, "text": text, "revoke": revoke, "roles": roles}
+    def message(group: str, text: str) -> tuple[str, dict[str, Any]]:
+        return group, {"type": "meeting.event", "group": group, "seq": event.seq, "text": text, "revoke": revoke,
+                       "roles": roles}
 
     if texts[EDITORS] == texts[MEMBERS]:
-        return [(group_name(event.meeting_id), message(texts[EDITORS]))]
-    return [(audience_group(event.meeting_id, a), message(texts[a])) for a in AUDIENCES]
+        return [message(group_name(event.meeting_id), texts[EDITORS])]
+    return [message(audience_group(event.meeting_id, a), texts[a]) for a in AUDIENCES]
 
 
 async def send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
@@ -60,7 +61,7 @@ def frame_message(meeting_id: int, frame: dict[str, Any], audience: str | None =
     """A frame outside the event log (e.g. presence, a presenter's page turn) for every socket of a meeting,
     or of one audience. Not replayed: use it only for state a client can do without after a reconnect."""
     group = group_name(meeting_id) if audience is None else audience_group(meeting_id, audience)
-    return group, {"type": "meeting.frame", "seq": frame.get("seq"), "text": dumps(frame)}
+    return group, {"type": "meeting.frame", "group": group, "seq": frame.get("seq"), "text": dumps(frame)}
 
 
 def publish_frame(meeting_id: int, frame: dict[str, Any], audience: str | None = None) -> None:
