@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "meetings",
+    "meetings.documents",
+    "meetings.voting",
     "realtime",
     "media",
     "frontend",

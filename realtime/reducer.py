@@ -57,6 +57,9 @@ def set_attendance(row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
 # mutating the (already copied) state. Registered from the feature's AppConfig.ready, together with
 # its snapshot section (snapshot.SECTIONS) and the JavaScript mirror.
 REDUCERS: dict[str, Callable[[dict[str, Any], str, dict[str, Any]], None]] = {}
+# Each such section's value before any of its events (what a snapshot of a new meeting holds), so the
+# whole log replayed from an empty state gives today's snapshot.
+INITIAL: dict[str, Any] = {}
 
 
 def apply(state: dict[str, Any], kind: str, data: dict[str, Any]) -> dict[str, Any]:
