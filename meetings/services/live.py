@@ -468,17 +468,36 @@ COMMANDS: dict[str, Callable[[Context, dict[str, Any]], None]] = {
 }
 
 
-def command(name: str) -> Callable[[Callable[[Context, dict[str, Any]], None]], Callable[[Context, dict[str, Any]], None]]:
+# Commands that do not lock the meeting row: they append no event (so need no seq) and lock what they
+# change themselves (vote.cast locks its vote's row, shared, so a burst of ballots runs in parallel).
+UNLOCKED: set[str] = set()
+# A command's stored reply → what the client is sent, on the first answer and on every retry (vote.cast:
+# the voter's receipt codes are opened from where they are kept sealed, never stored in the reply).
+REPLY_VIEWS: dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]] = {}
+
+
+def command(name: str, *, lock_meeting: bool = True, reply_view: Callable[[User, dict[str, Any]], dict[str, Any]] | None = None
+            ) -> Callable[[Callable[[Context, dict[str, Any]], None]], Callable[[Context, dict[str, Any]], None]]:
     """Register a socket command from a later feature (documents, votes, video): its AppConfig.ready
-    imports the module that uses this decorator. The handler runs inside execute()'s transaction."""
+    imports the module that uses this decorator. The handler runs inside execute()'s transaction; a dict
+    it returns is added to the reply (and stored with it)."""
 
     def register(fn: Callable[[Context, dict[str, Any]], None]) -> Callable[[Context, dict[str, Any]], None]:
         if name in COMMANDS:
             raise RuntimeError(f"socket command {name!r} registered twice")
         COMMANDS[name] = fn
+        if not lock_meeting:
+            UNLOCKED.add(name)
+        if reply_view is not None:
+            REPLY_VIEWS[name] = reply_view
         return fn
 
     return register
+
+
+def _view(user: User, name: str, reply: dict[str, Any]) -> dict[str, Any]:
+    view = REPLY_VIEWS.get(name)
+    return view(user, reply) if view is not None else reply
 
 
 def error_reply(error: ServiceError) -> dict[str, Any]:
@@ -494,24 +513,25 @@ def execute(user: User, meeting_id: int, command_id: str, name: str, args: dict[
         return error_reply(Invalid(_("Unknown command “%(name)s”.") % {"name": name[:64]}, "unknown_command"))
     try:
         with transaction.atomic():
-            meeting = Meeting.objects.select_for_update().filter(pk=meeting_id).first()
+            meetings = Meeting.objects if name in UNLOCKED else Meeting.objects.select_for_update()
+            meeting = meetings.filter(pk=meeting_id).first()
             if meeting is None:
                 return error_reply(NotFound())
             receipt = CommandReceipt.objects.filter(meeting=meeting, user=user, command_id=command_id).first()
             if receipt is not None:
-                return receipt.reply
+                return _view(user, receipt.name, receipt.reply)
             if not permissions.can_view(user, meeting):
                 raise NotFound()
             seq_before = meeting.last_seq
             participant = meeting.participants.filter(user=user).first()
             ctx = Context(user, meeting, participant, timezone.now())
-            COMMANDS[name](ctx, args)
+            extra = COMMANDS[name](ctx, args)
             seq = Meeting.objects.filter(pk=meeting_id).values_list("last_seq", flat=True).get()
-            reply = {"ok": True, "seq": seq if seq > seq_before else None}
+            reply = {"ok": True, "seq": seq if seq > seq_before else None, **(extra or {})}
             CommandReceipt.objects.create(meeting=meeting, user=user, command_id=command_id, name=name, reply=reply)
             if reply["seq"] is not None:
                 events.audit(user, f"live.{name}", meeting, "", args=args)
-            return reply
+        return _view(user, name, reply)
     except ServiceError as e:
         return _store_refusal(user, meeting_id, command_id, name, error_reply(e))
     except IntegrityError:
@@ -519,7 +539,7 @@ def execute(user: User, meeting_id: int, command_id: str, name: str, args: dict[
         receipt = CommandReceipt.objects.filter(meeting_id=meeting_id, user=user, command_id=command_id).first()
         if receipt is None:
             raise
-        return receipt.reply
+        return _view(user, receipt.name, receipt.reply)
 
 
 def _store_refusal(user: User, meeting_id: int, command_id: str, name: str, reply: dict[str, Any]) -> dict[str, Any]:
@@ -530,5 +550,5 @@ def _store_refusal(user: User, meeting_id: int, command_id: str, name: str, repl
     except IntegrityError:
         receipt = CommandReceipt.objects.filter(meeting_id=meeting_id, user=user, command_id=command_id).first()
         if receipt is not None:
-            return receipt.reply
+            return _view(user, receipt.name, receipt.reply)
     return reply

@@ -1,0 +1,45 @@
+"""The vote's socket commands (docs/protocol.md, "Commands"): thin wrappers over the services, run by
+``meetings.services.live.execute`` in one transaction, idempotent by command id.
+
+``vote.cast`` does not lock the meeting row (it appends no event); its reply is stored without the
+voter's receipt codes, which ``services.reply_view`` adds when the reply is sent, the first time and on
+every retry of the same command id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meetings.services import live
+from meetings.services.live import Context
+from meetings.voting import services
+
+
+@live.command("vote.open")
+def vote_open(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    item = services.open_vote(ctx.user, ctx.meeting, args.get("item_id"))
+    return {"item_id": item.pk}
+
+
+@live.command("vote.extend")
+def vote_extend(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    item = services.extend(ctx.user, ctx.meeting, args.get("item_id"), args.get("seconds"))
+    return {"item_id": item.pk, "deadline": services.iso(item.deadline)}
+
+
+@live.command("vote.close")
+def vote_close(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    item = services.close(ctx.user, ctx.meeting, args.get("item_id"))
+    return {"item_id": item.pk}
+
+
+@live.command("vote.publish")
+def vote_publish(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    item = services.publish(ctx.user, ctx.meeting, args.get("item_id"))
+    return {"item_id": item.pk}
+
+
+@live.command("vote.cast", lock_meeting=False, reply_view=services.reply_view)
+def vote_cast(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    return services.cast(ctx.user, ctx.meeting, ctx.participant, args.get("item_id"), args.get("choices"),
+                         args.get("text", ""))
