@@ -34,7 +34,7 @@ export function normalize(state) {
   s.agenda = toList(s.agenda);
   s.queue = toList(s.queue);
   s.roll_call = rollCallOf(s);
-  return s;
+  return told(s, null);
 }
 
 function toList(value) {
@@ -134,13 +134,34 @@ const REDUCERS = {
   "quorum.changed": (s, d) => ({ ...s, live: { ...s.live, quorum_rule: d.quorum_rule } }),
 };
 
+// Later features (documents, votes, video) plug in here, as on the server (realtime/reducer.py REDUCERS):
+// FEATURE_REDUCERS[prefix] = (state, kind, data) => next state, never mutating its input ("present" for
+// "present.changed"). A page part that is not the socket's owner (the live room's documents card) can
+// watch the states the socket produces: onApplied((state, frame) => ...); frame is null for a snapshot.
+export const FEATURE_REDUCERS = {};
+const watchers = new Set();
+
+export function onApplied(fn) {
+  watchers.add(fn);
+  return () => watchers.delete(fn);
+}
+
+function told(state, frame) {
+  for (const fn of watchers) queueMicrotask(() => fn(state, frame));
+  return state;
+}
+
 // Apply one event frame ({event, data}) to the state. Unknown kinds (added by later features)
 // leave the state as it is; the derived roll call is recomputed after every event.
 export function apply(state, frame) {
   const reducer = REDUCERS[frame.event];
-  const next = reducer ? reducer(state, frame.data || {}) : { ...state };
+  const feature = reducer ? null : FEATURE_REDUCERS[String(frame.event).split(".")[0]];
+  let next;
+  if (reducer) next = reducer(state, frame.data || {});
+  else if (feature) next = { ...feature(state, frame.event, frame.data || {}) };
+  else next = { ...state };
   next.roll_call = rollCallOf(next);
-  return next;
+  return told(next, frame);
 }
 
 // Derived values ------------------------------------------------------------------------------
