@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -168,6 +169,15 @@ PHONGHOP_INVITATION_LEAD_DAYS = envint("PHONGHOP_INVITATION_LEAD_DAYS", 3)
 # Government-announced extra days off and swapped working Saturdays, ISO dates, comma separated.
 PHONGHOP_EXTRA_HOLIDAYS = envlist("PHONGHOP_EXTRA_HOLIDAYS", [])
 PHONGHOP_EXTRA_WORKDAYS = envlist("PHONGHOP_EXTRA_WORKDAYS", [])
+
+# Video briefings (media/, docs/architecture.md "Media"). ICE servers as JSON, e.g.
+# [{"urls": "turn:10.0.0.5:3478", "username": "u", "credential": "p"}]; none by default (closed networks).
+PHONGHOP_ICE_SERVERS = json.loads(env("PHONGHOP_ICE_SERVERS") or "[]")
+PHONGHOP_MEDIA_MAX_VIDEOS = envint("PHONGHOP_MEDIA_MAX_VIDEOS", 6)  # videos one site receives at most
+PHONGHOP_MEDIA_MAX_AUDIO = envint("PHONGHOP_MEDIA_MAX_AUDIO", 4)  # sounds one site receives at most
+PHONGHOP_MEDIA_VIDEO_CODEC = (env("PHONGHOP_MEDIA_VIDEO_CODEC") or "VP8").upper()  # VP8 or H264
+PHONGHOP_MEDIA_BACKEND = env("PHONGHOP_MEDIA_BACKEND") or "thread"  # thread | loop | workers
+PHONGHOP_MEDIA_WORKERS = envlist("PHONGHOP_MEDIA_WORKERS", [])  # names of `phonghop mediaworker --name`
 
 LOGGING = {
     "version": 1,

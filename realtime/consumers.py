@@ -13,6 +13,7 @@ import collections
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -26,6 +27,11 @@ from realtime import fanout, presence, snapshot
 from realtime.publish import audience_group, group_name
 
 log = logging.getLogger(__name__)
+
+# Frames of later features by "type" (e.g. "media"): async fn(consumer, frame), and what they do when a
+# socket closes: async fn(consumer). Registered from the feature's AppConfig.ready.
+FRAME_HANDLERS: dict[str, Callable[[Any, dict[str, Any]], Awaitable[None]]] = {}
+CLOSE_HANDLERS: list[Callable[[Any], Awaitable[None]]] = []
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -116,6 +122,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 task.cancel()
         for group in self.joined:
             await self.hub.leave(group, self)
+        for on_close in CLOSE_HANDLERS:
+            await on_close(self)
         if self.registered:
             self.registered = False
             try:
@@ -204,6 +212,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 await self._frame({"type": "pong", "server_time": now_iso(), "seq": self.last_sent})
             elif kind == "command":
                 await self._command(frame)
+            elif kind in FRAME_HANDLERS:
+                await FRAME_HANDLERS[kind](self, frame)
             else:
                 await self._error("bad_message", _("Unknown message type."))
         except Exception:
