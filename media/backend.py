@@ -1,0 +1,203 @@
+"""Where the media server runs, behind one interface the meeting socket talks to.
+
+    request(info, frame, send)   a ``media`` frame from a socket; replies come through ``send``
+    leave(info)                  the socket closed
+    control(meeting, action, a)  from sync code (the live room's floor): fire and forget
+
+``send`` must be callable from any thread; media/signaling.py gives one that hops onto the socket's loop.
+
+- ``InProcessBackend``: the embedded default. The media server runs in this process, on an event
+  loop of its own in a thread (``PHONGHOP_MEDIA_BACKEND=thread``, the default) or on Daphne's loop
+  (``loop``). Measured (docs/benchmarks.md, "Video"): forwarding on Daphne's loop delays every socket
+  frame behind the packets of that turn; the thread keeps the loop's lag near idle, and costs only
+  two thread hops per signaling message.
+- ``WorkerBackend``: ``phonghop mediaworker --name N`` processes reached through the channel layer
+  (Redis), so briefings spread over processes and machines. A meeting goes to one worker, chosen by
+  its id among ``PHONGHOP_MEDIA_WORKERS``; replies come back to a channel of the Daphne process.
+  A larger media server (Janus) would be a third implementation: docs/architecture.md, "Media".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Coroutine
+from typing import Any
+
+from media.room import MediaError, MediaSettings, Send, SessionInfo
+from media.server import MediaServer
+
+log = logging.getLogger(__name__)
+
+
+def settings_from_django() -> MediaSettings:
+    from django.conf import settings
+
+    return MediaSettings(
+        ice_servers=list(settings.PHONGHOP_ICE_SERVERS),
+        max_videos=settings.PHONGHOP_MEDIA_MAX_VIDEOS,
+        max_audio=settings.PHONGHOP_MEDIA_MAX_AUDIO,
+        video_codec=settings.PHONGHOP_MEDIA_VIDEO_CODEC,
+        record_dir=str(settings.MEDIA_ROOT / "recordings"),
+    )
+
+
+class MediaBackend(ABC):
+    @abstractmethod
+    async def request(self, info: SessionInfo, frame: dict[str, Any], send: Send) -> None: ...
+
+    @abstractmethod
+    async def leave(self, info: SessionInfo) -> None: ...
+
+    @abstractmethod
+    def control(self, meeting_id: int, action: str, args: dict[str, Any]) -> None: ...
+
+
+class InProcessBackend(MediaBackend):
+    def __init__(self, settings: MediaSettings, own_thread: bool = True) -> None:
+        self.settings, self.own_thread = settings, own_thread
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.server: MediaServer | None = None
+        self.thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self.loop is None:
+                self.server = MediaServer(self.settings)
+                if self.own_thread:
+                    loop = asyncio.new_event_loop()
+                    self.thread = threading.Thread(target=self._run, args=(loop,), name="media-loop", daemon=True)
+                    self.thread.start()
+                    self.loop = loop
+                else:
+                    self.loop = asyncio.get_running_loop()
+            return self.loop
+
+    @staticmethod
+    def _run(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_forever()
+
+    async def _call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        loop = self._start()
+        if loop is asyncio.get_running_loop():
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+    async def request(self, info: SessionInfo, frame: dict[str, Any], send: Send) -> None:
+        self._start()
+        await self._call(self.server.handle(info, frame, send))
+
+    async def leave(self, info: SessionInfo) -> None:
+        if self.server is not None:
+            await self._call(self.server.close(info.id))
+
+    def control(self, meeting_id: int, action: str, args: dict[str, Any]) -> None:
+        if self.loop is None:
+            return  # no briefing has started in this process
+
+        async def run() -> None:
+            try:
+                await self.server.control(meeting_id, action, args)
+            except MediaError as e:
+                log.info("media control %s for meeting %s: %s", action, meeting_id, e.message)
+
+        asyncio.run_coroutine_threadsafe(run(), self.loop)
+
+    def stop(self) -> None:
+        """Close every room and stop the media loop (tests, shutdown)."""
+        if self.loop is None or not self.own_thread:
+            return
+        asyncio.run_coroutine_threadsafe(self.server.shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+        self.loop = self.server = self.thread = None
+
+
+class WorkerBackend(MediaBackend):
+    """Media workers over the channel layer; the replies of all sockets of this process come back to
+    one channel, read by one task that hands each to its socket's ``send``."""
+
+    def __init__(self, workers: list[str]) -> None:
+        if not workers:
+            raise RuntimeError("PHONGHOP_MEDIA_BACKEND=workers needs PHONGHOP_MEDIA_WORKERS")
+        self.workers = workers
+        self.sends: dict[str, Send] = {}
+        self.reply_channel: str | None = None
+        self.listener: asyncio.Task | None = None
+
+    def channel(self, meeting_id: int) -> str:
+        return worker_channel(self.workers[meeting_id % len(self.workers)])
+
+    @staticmethod
+    def layer() -> Any:
+        from channels.layers import get_channel_layer
+
+        return get_channel_layer()
+
+    async def _listen(self) -> None:
+        if self.listener is None or self.listener.done():
+            self.reply_channel = await self.layer().new_channel("media.reply.")
+            self.listener = asyncio.get_running_loop().create_task(self._replies(self.reply_channel))
+
+    async def _replies(self, channel: str) -> None:
+        layer = self.layer()
+        while True:
+            message = await layer.receive(channel)
+            send = self.sends.get(message.get("session"))
+            if send is not None:
+                send(message["frame"])
+
+    async def request(self, info: SessionInfo, frame: dict[str, Any], send: Send) -> None:
+        await self._listen()
+        self.sends[info.id] = send
+        await self.layer().send(self.channel(info.meeting_id), {
+            "type": "media.request", "info": info.as_dict(), "frame": frame, "reply_to": self.reply_channel})
+
+    async def leave(self, info: SessionInfo) -> None:
+        self.sends.pop(info.id, None)
+        await self.layer().send(self.channel(info.meeting_id), {"type": "media.leave", "session": info.id})
+
+    def control(self, meeting_id: int, action: str, args: dict[str, Any]) -> None:
+        from asgiref.sync import async_to_sync
+
+        async_to_sync(self.layer().send)(self.channel(meeting_id), {
+            "type": "media.control", "meeting": meeting_id, "action": action, "args": args})
+
+
+def worker_channel(name: str) -> str:
+    return f"mediaworker.{name}"
+
+
+_backend: MediaBackend | None = None
+_backend_lock = threading.Lock()
+
+
+def get_backend() -> MediaBackend:
+    global _backend
+    with _backend_lock:
+        if _backend is None:
+            from django.conf import settings
+
+            kind = settings.PHONGHOP_MEDIA_BACKEND
+            if kind == "workers":
+                _backend = WorkerBackend(list(settings.PHONGHOP_MEDIA_WORKERS))
+            elif kind in ("thread", "loop"):
+                _backend = InProcessBackend(settings_from_django(), own_thread=kind == "thread")
+            else:
+                raise RuntimeError(f"PHONGHOP_MEDIA_BACKEND must be thread, loop or workers, not {kind!r}")
+        return _backend
+
+
+def reset_backend(backend: MediaBackend | None = None) -> MediaBackend | None:
+    """Replace the process's backend (tests); returns the old one, stopped if it was in-process."""
+    global _backend
+    with _backend_lock:
+        old, _backend = _backend, backend
+    if isinstance(old, InProcessBackend):
+        old.stop()
+    return old

@@ -1,0 +1,113 @@
+"""The media server: rooms by meeting, and the signaling requests that reach them.
+
+It owns every peer connection, so a socket that closes (and the ASGI application Daphne cancels
+ten seconds later) takes nothing down with it but its own session. All of it runs on one event
+loop, the media loop: a thread of its own in the embedded default, or a ``mediaworker`` process
+(media/backend.py). Requests and replies are plain JSON-able dicts, the same for both.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from media.room import MediaError, MediaSettings, Room, Send, SessionInfo
+
+log = logging.getLogger(__name__)
+
+MAX_SDP = 60_000
+
+
+class MediaServer:
+    def __init__(self, settings: MediaSettings) -> None:
+        self.settings = settings
+        self.rooms: dict[int, Room] = {}
+        self.where: dict[str, int] = {}  # session id → meeting id
+
+    def room(self, meeting_id: int, main_site: int) -> Room:
+        room = self.rooms.get(meeting_id)
+        if room is None:
+            room = self.rooms[meeting_id] = Room(meeting_id, main_site, self.settings, self._empty)
+        return room
+
+    def _empty(self, room: Room) -> None:
+        if self.rooms.get(room.meeting_id) is room and not room.sessions and room.recorder is None:
+            del self.rooms[room.meeting_id]
+            room._ticker.cancel()
+
+    async def handle(self, info: SessionInfo, frame: dict[str, Any], send: Send) -> None:
+        """One ``media`` frame from a socket whose right to the meeting's media has been checked."""
+        action = frame.get("action")
+        try:
+            if action == "offer":
+                sdp = frame.get("sdp")
+                if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
+                    raise MediaError("bad_message", "An offer needs its SDP.")
+                room = self.room(info.meeting_id, info.main_site)
+                self.where[info.id] = info.meeting_id
+                answer = await room.offer(info, sdp, send)
+                send({"type": "media", "event": "answer", "sdp": answer})
+                room._send_layout(room.sessions[info.id])
+                return
+            room = self.rooms.get(self.where.get(info.id, -1))
+            if action == "leave":
+                return await self.close(info.id)
+            if room is None or info.id not in room.sessions:
+                raise MediaError("no_session", "Send an offer first.")
+            if action == "ice":
+                await room.candidate(info.id, frame.get("candidate"))
+            elif action == "view":
+                sites = frame.get("sites")
+                if not isinstance(sites, list) or not all(isinstance(s, int) for s in sites):
+                    raise MediaError("bad_message", "“sites” must be a list of site ids.")
+                room.view(info.id, sites)
+            elif action in ("mute", "spotlight", "record"):
+                if not info.controls:
+                    raise MediaError("forbidden", "Only the chair or the secretary can do this.")
+                await self.control(info.meeting_id, action, frame)
+            else:
+                raise MediaError("bad_message", "Unknown media action.")
+        except MediaError as e:
+            send({"type": "media", "event": "error", "action": action, "code": e.code, "message": e.message})
+
+    async def control(self, meeting_id: int, action: str, args: dict[str, Any]) -> None:
+        """Chair controls, and the floor of the live room (media/floor.py)."""
+        room = self.rooms.get(meeting_id)
+        if room is None:
+            if action in ("floor", "close"):
+                return
+            raise MediaError("no_session", "The briefing has not started.")
+        site = args.get("site")
+        if site is not None and not isinstance(site, int):
+            raise MediaError("bad_message", "“site” must be a site id.")
+        if action == "mute":
+            if site is None:
+                raise MediaError("bad_message", "Which site?")
+            room.mute(site, bool(args.get("muted", True)))
+        elif action == "spotlight":
+            room.set_spotlight(site)
+        elif action == "floor":
+            room.set_spotlight(site, by_floor=True)
+        elif action == "close":
+            room.broadcast({"type": "media", "event": "closed"})
+            for session_id in list(room.sessions):
+                self.where.pop(session_id, None)
+            del self.rooms[meeting_id]
+            await room.close()
+        elif action == "record":
+            from media.recording import toggle
+
+            toggle(room, bool(args.get("on", True)))
+            room.relayout()
+
+    async def close(self, session_id: str) -> None:
+        meeting_id = self.where.pop(session_id, None)
+        room = self.rooms.get(meeting_id) if meeting_id is not None else None
+        if room is not None:
+            await room.leave(session_id)
+
+    async def shutdown(self) -> None:
+        for room in list(self.rooms.values()):
+            await room.close()
+        self.rooms.clear()
+        self.where.clear()
