@@ -10,7 +10,9 @@ from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from meetings.api import directory, meetings
+from meetings.documents import api as documents_api
 from meetings.errors import ServiceError
+from meetings.voting import api as voting_api
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ def on_unexpected(request, exc: Exception):
 
 api.add_router("/", directory.router)
 api.add_router("/meetings", meetings.router)
+api.add_router("/meetings", voting_api.router)
+api.add_router("/", documents_api.router)
 
 # Added last, so it only answers paths no endpoint above claims: a JSON 404 instead of an HTML page.
 fallback = Router()

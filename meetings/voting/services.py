@@ -206,10 +206,10 @@ def build_rule(spec: dict[str, Any]) -> Rule:
         quorum_name = raw.get("quorum", "majority")
         if quorum_name not in QUORUM_BY_NAME:
             raise Invalid(_("Unknown quorum rule."), "bad_rule", field="rule.quorum")
+    except VotingError as e:  # before ValueError, its base
+        raise _invalid(e, "rule") from None
     except (ValueError, ZeroDivisionError):
         raise Invalid(_("Invalid rule."), "bad_rule", field="rule") from None
-    except VotingError as e:
-        raise _invalid(e, "rule") from None
     return Rule(threshold=threshold, denominator=denominator, quorum=QUORUM_BY_NAME[quorum_name],
                 abstentions=abstentions)
 

@@ -11,6 +11,7 @@ the next frame, and the last ballot is always followed by a frame that includes 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import logging
 import os
@@ -63,7 +64,10 @@ class Hub:
     def touch(self, meeting_id: int, item_id: int) -> None:
         self.dirty.add(item_id)
         if item_id not in self.pending:
-            self.pending[item_id] = asyncio.get_running_loop().create_task(self._flush(meeting_id, item_id))
+            # A fresh context: the task must not inherit the ballot's (its sync_to_async marks would make the
+            # task's own database calls look like a deadlock to asgiref).
+            self.pending[item_id] = asyncio.get_running_loop().create_task(
+                self._flush(meeting_id, item_id), context=contextvars.Context())
 
     async def drain(self) -> None:
         while self.pending:
@@ -123,4 +127,4 @@ def changed(meeting_id: int, item_id: int) -> None:
         asyncio.get_running_loop()
         hub(loop).touch(meeting_id, item_id)
     except RuntimeError:
-        loop.call_soon_threadsafe(lambda: hub(loop).touch(meeting_id, item_id))
+        loop.call_soon_threadsafe(lambda: hub(loop).touch(meeting_id, item_id), context=contextvars.Context())
