@@ -166,6 +166,70 @@ async def quorum_rule(w, people, meeting):
     await w["lan"].ok("quorum.rule", rule="two_thirds")
 
 
+# Votes (meetings/voting): prepared votes and results before they are announced are the organisers' only.
+
+def _prepare_vote(people, meeting, **spec):
+    from meetings.voting import services
+
+    spec = {"question": "Thông qua Nghị quyết", "rule": {"quorum": "none"}, **spec}
+    return services.prepare(people["lan"], meeting, spec)
+
+
+async def _open_vote(w, people, meeting, **spec):
+    item = await db(_prepare_vote)(people, meeting, **spec)
+    await w["minh"].ok("vote.open", item_id=item.pk)
+    return item
+
+
+async def _voted_and_closed(w, people, meeting, **spec):
+    item = await _open_vote(w, people, meeting, **spec)
+    await w["hoa"].ok("vote.cast", item_id=item.pk, choices=["for"])
+    await w["tuan"].ok("vote.cast", item_id=item.pk, choices=["against"])
+    await w["lan"].ok("vote.close", item_id=item.pk)
+    return item
+
+
+async def vote_prepared(w, people, meeting):
+    await db(_prepare_vote)(people, meeting, secret=True)
+
+
+async def vote_updated(w, people, meeting):
+    from meetings.voting import services
+
+    item = await db(_prepare_vote)(people, meeting)
+    await db(services.edit)(people["lan"], meeting, item.pk, {"question": "Thông qua Nghị quyết (sửa)",
+                                                              "preset": "consultation"})
+
+
+async def vote_deleted(w, people, meeting):
+    from meetings.voting import services
+
+    item = await db(_prepare_vote)(people, meeting)
+    await db(services.delete)(people["lan"], meeting, item.pk)
+
+
+async def vote_opened(w, people, meeting):
+    await _open_vote(w, people, meeting, duration=120)
+
+
+async def vote_extended(w, people, meeting):
+    item = await _open_vote(w, people, meeting, duration=120)
+    await w["lan"].ok("vote.extend", item_id=item.pk, seconds=60)
+
+
+async def vote_closed_named(w, people, meeting):
+    await _voted_and_closed(w, people, meeting)
+
+
+async def vote_closed_secret(w, people, meeting):
+    await _voted_and_closed(w, people, meeting, secret=True)
+
+
+async def vote_published(w, people, meeting):
+    item = await _voted_and_closed(w, people, meeting, secret=True)
+    await w["minh"].ok("vote.publish", item_id=item.pk)
+
+
 ACTIONS = {
     "meeting.updated": meeting_updated,
     "meeting.updated+participant.added (new chair)": meeting_new_chair,
@@ -194,6 +258,14 @@ ACTIONS = {
     "speaker.changed (given)": speaker_given,
     "speaker.changed (own turn ended)": speaker_ends_own_turn,
     "quorum.changed": quorum_rule,
+    "vote.prepared": vote_prepared,
+    "vote.updated": vote_updated,
+    "vote.deleted": vote_deleted,
+    "vote.opened": vote_opened,
+    "vote.extended": vote_extended,
+    "vote.closed (named)": vote_closed_named,
+    "vote.closed (secret)": vote_closed_secret,
+    "vote.published": vote_published,
 }
 
 
@@ -235,6 +307,8 @@ async def test_members_never_see_reasons_for_absence(running, people, connect):
 
 async def test_a_late_snapshot_equals_the_state_built_from_the_first_event(room, people, connect):
     """The whole log, from seq 1, through the reducer, gives today's snapshot."""
+    import copy
+
     from meetings.models import MeetingEvent
     from realtime import reducer
     from realtime.snapshot import build
@@ -247,7 +321,7 @@ async def test_a_late_snapshot_equals_the_state_built_from_the_first_event(room,
     def replay():
         state = {"meeting": None, "agenda": [], "participants": [], "queue": [], "live": {
             "current_item": None, "item_elapsed": {}, "floor": "closed", "speaking_limit": 180, "speaker": None,
-            "quorum_rule": "majority"}}
+            "quorum_rule": "majority"}, **copy.deepcopy(reducer.INITIAL)}
         for e in MeetingEvent.objects.filter(meeting=room).order_by("seq"):
             state = reducer.apply(state, e.type, e.data)
         return state
@@ -261,3 +335,16 @@ def test_a_snapshot_holds_no_clock(running):
     from realtime.snapshot import build
 
     assert build(running.pk) == build(running.pk)
+
+
+async def test_ballots_change_no_shared_state(running, people, connect):
+    """A ballot appends no event: the snapshot before a burst of ballots is the snapshot after it."""
+    from realtime.snapshot import build
+
+    world = await busy_room(running, connect)
+    item = await _open_vote(world, people, running, secret=True)
+    before = {a: await db(build)(running.pk, a) for a in ("editors", "members")}
+    for name, choice in (("hoa", "for"), ("binh", "against"), ("tuan", "for"), ("minh", "abstain")):
+        reply = await world[name].ok("vote.cast", item_id=item.pk, choices=[choice])
+        assert reply["seq"] is None
+    assert {a: await db(build)(running.pk, a) for a in ("editors", "members")} == before
