@@ -230,6 +230,59 @@ async def vote_published(w, people, meeting):
     await w["minh"].ok("vote.publish", item_id=item.pk)
 
 
+def _upload(people, meeting, title="Báo cáo tình hình kinh tế - xã hội", pages=6, **fields):
+    """A document (meetings.documents), made with reportlab; no pages rendered ahead (no render pool here)."""
+    import tempfile
+    from pathlib import Path
+
+    from django.test import override_settings
+
+    from meetings.documents import samples, services
+
+    with tempfile.TemporaryDirectory() as folder, override_settings(PHONGHOP_PDF_EAGER_PAGES=0):
+        path = samples.document_pdf(Path(folder) / "tai-lieu.pdf", title, samples.numbered_pages(pages, title))
+        return services.upload(people["lan"], meeting, path, "tai-lieu.pdf", **fields)
+
+
+async def documents_uploaded(w, people, meeting):
+    await db(_upload)(people, meeting)
+
+
+async def documents_access_changed(w, people, meeting):
+    from meetings.documents import services
+
+    document = await db(_upload)(people, meeting)
+    await db(services.change_document)(people["lan"], document, access="named",
+                                       allowed_participant_ids=[pid(w["lan"], "Hoa")])
+
+
+async def present_started_and_turned(w, people, meeting):
+    document = await db(_upload)(people, meeting)
+    await w["lan"].ok("present.start", document_id=document.pk, page=1)
+    await w["minh"].ok("present.page", page=5)
+
+
+async def present_designated_presenter_turns(w, people, meeting):
+    document = await db(_upload)(people, meeting)
+    await w["minh"].ok("present.start", document_id=document.pk, page=2)
+    await w["minh"].ok("present.designate", participant_id=pid(w["minh"], "Hoa"))
+    await w["hoa"].ok("present.page", page=3)
+
+
+async def present_stopped(w, people, meeting):
+    document = await db(_upload)(people, meeting)
+    await w["lan"].ok("present.start", document_id=document.pk, page=4)
+    await w["lan"].ok("present.stop")
+
+
+async def present_document_recalled(w, people, meeting):
+    from meetings.documents import services
+
+    document = await db(_upload)(people, meeting)
+    await w["lan"].ok("present.start", document_id=document.pk, page=2)
+    await db(services.recall)(people["lan"], document)
+
+
 ACTIONS = {
     "meeting.updated": meeting_updated,
     "meeting.updated+participant.added (new chair)": meeting_new_chair,
@@ -266,6 +319,12 @@ ACTIONS = {
     "vote.closed (named)": vote_closed_named,
     "vote.closed (secret)": vote_closed_secret,
     "vote.published": vote_published,
+    "documents.changed (uploaded)": documents_uploaded,
+    "documents.changed (access)": documents_access_changed,
+    "documents.changed+present.changed (start, page)": present_started_and_turned,
+    "present.changed (designated presenter turns)": present_designated_presenter_turns,
+    "present.changed (stop)": present_stopped,
+    "documents.changed+present.changed (recalled while shown)": present_document_recalled,
 }
 
 
