@@ -69,6 +69,8 @@ PANEL = {
     "not_opened": _("not opened"),
     "read_report_empty": _("No documents to report on."),
     "saved": _("Saved."),
+    "save": _("Save"),
+    "named_people": _("Named participants"),
     "book_none": _("Your meeting book has not been built yet."),
     "book_queued": _("Waiting to be built…"),
     "book_building": _("Building your meeting book… %(progress)s%%"),
