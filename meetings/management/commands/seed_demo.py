@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Unit, User
 from accounts.roles import Role
+from meetings.documents import samples as documents_demo
 from meetings.models import Meeting, MeetingKind, Participant, Room
 from meetings.services import agenda, meetings, participants
 from meetings.workdays import is_working_day
@@ -115,6 +116,7 @@ class Command(BaseCommand):
             participants.add_participant(secretary, session, people[username])
         participants.add_participant(secretary, session, people["khach"], role=Participant.Role.GUEST)
         meetings.publish_meeting(secretary, session)
+        documents_demo.seed_demo(secretary, session, named_users=[chair, people["pct"], people["daibieu.noivu"]])
 
         briefing_day = _next_working_day(today, 4)
         briefing = meetings.create_meeting(
