@@ -47,30 +47,34 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_PATH), size)
 
 
+@functools.lru_cache(maxsize=64)
+def _stamp(label: str, width: int) -> Image.Image:
+    """The label, faint and turned 30°, as an RGBA image for a page ``width`` pixels wide (cached: a
+    reader turning pages gets the same label for a minute)."""
+    font = _font(max(9, width // 32))
+    box = font.getbbox(label)
+    stamp = Image.new("RGBA", (box[2] - box[0] + 8, box[3] - box[1] + 8), (0, 0, 0, 0))
+    ImageDraw.Draw(stamp).text((4 - box[0], 4 - box[1]), label, font=font, fill=(140, 25, 25, 60))
+    return stamp.rotate(30, expand=True, resample=Image.Resampling.BICUBIC)
+
+
 def image(path: str | os.PathLike, label: str) -> bytes:
-    """The cached page image with the label drawn across it (three diagonal lines and one at the foot)."""
+    """The cached page image with the label drawn across it (three diagonal lines and one at the foot).
+    Only the stamped areas are blended; the page itself is decoded and encoded once."""
     with Image.open(path) as picture:
         base = picture.convert("RGB")
     width, height = base.size
-    size = max(9, width // 32)
-    font = _font(size)
-    text_box = font.getbbox(label)
-    text_w, text_h = text_box[2] - text_box[0], text_box[3] - text_box[1]
-    stamp = Image.new("RGBA", (text_w + 8, text_h + 8), (0, 0, 0, 0))
-    ImageDraw.Draw(stamp).text((4 - text_box[0], 4 - text_box[1]), label, font=font, fill=(140, 25, 25, 60))
-    stamp = stamp.rotate(30, expand=True, resample=Image.Resampling.BICUBIC)
-    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    stamp = _stamp(label, width)
     for fraction in (0.25, 0.5, 0.75):
-        layer.alpha_composite(stamp, (max(0, (width - stamp.width) // 2),
-                                      max(0, int(height * fraction) - stamp.height // 2)))
+        base.paste(stamp, (max(0, (width - stamp.width) // 2), max(0, int(height * fraction) - stamp.height // 2)),
+                   stamp)
     small = _font(max(8, width // 90))
-    draw = ImageDraw.Draw(layer)
     foot = small.getbbox(label)
-    draw.text(((width - (foot[2] - foot[0])) // 2, height - (foot[3] - foot[1]) - max(4, height // 150)), label,
-              font=small, fill=(115, 15, 15, 200))
-    out = Image.alpha_composite(base.convert("RGBA"), layer).convert("RGB")
+    ImageDraw.Draw(base).text(((width - (foot[2] - foot[0])) // 2,
+                               height - (foot[3] - foot[1]) - max(4, height // 150)), label, font=small,
+                              fill=(125, 30, 30))
     buffer = io.BytesIO()
-    out.save(buffer, "JPEG", quality=80)
+    base.save(buffer, "JPEG", quality=80)
     return buffer.getvalue()
 
 
