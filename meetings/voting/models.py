@@ -42,7 +42,8 @@ class VotingItem(models.Model):
     allow_change = models.BooleanField(_("voters may change their choice before close"), default=False)
     duration = models.PositiveIntegerField(_("time to vote (seconds, 0: until closed)"), default=0)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREPARED)
-    # Taken when the vote opens: members, present, and who may vote with what weight (proxies resolved).
+    # Taken when the vote opens: {"members", "present", "voters", "refused_proxies"}; who may vote with what
+    # weight is in ``Voter``.
     electorate = models.JSONField(_("electorate"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     deadline = models.DateTimeField(_("voting ends"), null=True, blank=True)
@@ -65,6 +66,29 @@ class VotingItem(models.Model):
 
     def __str__(self) -> str:
         return self.question.get("text", "") if isinstance(self.question, dict) else str(self.pk)
+
+
+class Voter(models.Model):
+    """Who may vote, and with what weight: the electorate, taken when the vote opens (proxies resolved).
+
+    A member who gave a valid proxy is here with weight 0 and their holder; the holder's weight is 1 + the
+    proxies they hold. Members and guests without a voting right are not here."""
+
+    item = models.ForeignKey(VotingItem, on_delete=models.CASCADE, related_name="voters")
+    participant = models.ForeignKey(Participant, on_delete=models.DO_NOTHING, db_constraint=False,
+                                    related_name="+", verbose_name=_("participant"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("person"))
+    name = models.CharField(_("full name"), max_length=255)
+    weight = models.PositiveIntegerField(_("weight"))  # 0: gave a proxy
+    present = models.BooleanField(_("present when the vote opened"), default=False)
+    proxy_holder = models.ForeignKey(Participant, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+                                     blank=True, related_name="+", verbose_name=_("proxy given to"))
+
+    class Meta:
+        verbose_name = _("voter")
+        verbose_name_plural = _("voters")
+        constraints = [models.UniqueConstraint(fields=["item", "participant"], name="one_voter_row_per_participant")]
 
 
 class Participation(models.Model):

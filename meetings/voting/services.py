@@ -33,7 +33,7 @@ from meetings.voting import options as opts
 from meetings.voting import secrecy
 from meetings.voting.errors import VotingError
 from meetings.voting.keys import master_secret
-from meetings.voting.models import Participation, SealedBallot, SecretBallot, VotingItem
+from meetings.voting.models import Participation, SealedBallot, SecretBallot, Voter, VotingItem
 from meetings.voting.proxies import Member, resolve_proxies
 from meetings.voting.rules import (
     MORE_THAN_HALF,
@@ -111,8 +111,7 @@ def item_data(item: VotingItem) -> dict[str, Any]:
         "duration": item.duration,
         "status": item.status,
         "electorate": None if electorate is None else {
-            "members": electorate["members"], "present": electorate["present"],
-            "voters": len(electorate["voters"]),
+            "members": electorate["members"], "present": electorate["present"], "voters": electorate["voters"],
         },
         "opened_at": iso(item.opened_at),
         "deadline": iso(item.deadline),
@@ -329,22 +328,23 @@ def delete(actor: User, meeting: Meeting | int, item_id: int) -> None:
 
 # Running ---------------------------------------------------------------------------------------
 
-def take_electorate(meeting: Meeting) -> dict[str, Any]:
-    """Who may vote and with what weight, when the vote opens (docs/voting.md, "Proxies")."""
+def take_electorate(meeting: Meeting) -> tuple[dict[str, Any], list[Voter]]:
+    """Who may vote and with what weight, when the vote opens (docs/voting.md, "Proxies"): the summary
+    kept on the vote, and one ``Voter`` row per member with a voting right (not saved yet)."""
     people = list(meeting.participants.select_related("user").order_by("id"))
     present = set(Attendance.objects.filter(participant__meeting=meeting, status__in=PRESENT)
                   .values_list("participant_id", flat=True))
     members = [Member(p.pk, can_vote=p.can_vote and p.rsvp != Participant.Rsvp.SUBSTITUTED, present=p.pk in present,
                       proxy_to=p.proxy_to_id if p.rsvp == Participant.Rsvp.PROXY else None) for p in people]
     resolved = resolve_proxies(members)
-    names = {p.pk: str(p.user) for p in people}
-    voters = [{"participant_id": p.pk, "user_id": p.user_id, "name": names[p.pk], "weight": resolved.weights[p.pk],
-               "proxies_from": list(resolved.givers.get(p.pk, ()))}
-              for p in people if resolved.weights.get(p.pk, 0) >= 1]
-    proxies = {str(giver): holder for holder, givers in resolved.givers.items() for giver in givers}
-    return {"members": resolved.electorate.members, "present": resolved.electorate.present, "voters": voters,
-            "proxies": proxies, "refused_proxies": [{"giver": r.giver, "holder": r.holder, "code": r.code}
-                                                    for r in resolved.refused]}
+    holder_of = {giver: holder for holder, givers in resolved.givers.items() for giver in givers}
+    rows = [Voter(participant_id=p.pk, user_id=p.user_id, name=str(p.user), weight=resolved.weights[p.pk],
+                  present=p.pk in present, proxy_holder_id=holder_of.get(p.pk))
+            for p in people if p.pk in resolved.weights]
+    summary = {"members": resolved.electorate.members, "present": resolved.electorate.present,
+               "voters": sum(1 for r in rows if r.weight >= 1),
+               "refused_proxies": [{"giver": r.giver, "holder": r.holder, "code": r.code} for r in resolved.refused]}
+    return summary, rows
 
 
 @transaction.atomic
@@ -357,7 +357,7 @@ def open_vote(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
     _need_status(item, V.PREPARED)
     if VotingItem.objects.filter(meeting=meeting, status=V.OPEN).exists():
         raise Conflict(_("Another vote is still open: close it first."), "another_vote_open")
-    electorate = take_electorate(meeting)
+    electorate, voters = take_electorate(meeting)
     if not electorate["voters"]:
         raise Invalid(_("Nobody in this meeting has a voting right."), "no_voters")
     try:
@@ -368,6 +368,9 @@ def open_vote(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
     item.status, item.electorate, item.opened_at = V.OPEN, electorate, now
     item.deadline = now + dt.timedelta(seconds=item.duration) if item.duration else None
     item.save(update_fields=["status", "electorate", "opened_at", "deadline"])
+    for row in voters:
+        row.item = item
+    Voter.objects.bulk_create(voters)
     _emit(meeting, "vote.opened", item, actor)
     events.audit(actor, "vote.open", meeting, f"vote {item.pk}", members=electorate["members"],
                  present=electorate["present"])
@@ -478,18 +481,23 @@ def _lock_shared(meeting: Meeting, item_id: Any) -> VotingItem:
     return item
 
 
-def voter_entry(item: VotingItem, participant_id: int | None) -> dict[str, Any] | None:
-    if participant_id is None or not item.electorate:
+def voter_entry(item: VotingItem | int, participant_id: int | None) -> Voter | None:
+    if participant_id is None:
         return None
-    return next((v for v in item.electorate["voters"] if v["participant_id"] == participant_id), None)
+    return Voter.objects.filter(item_id=getattr(item, "pk", item), participant_id=participant_id).first()
 
 
-def _refuse_non_voter(item: VotingItem, participant: Participant | None) -> None:
-    holder_id = (item.electorate or {}).get("proxies", {}).get(str(participant.pk)) if participant else None
-    if holder_id is not None:
-        holder = voter_entry(item, holder_id)
-        raise Forbidden(_("You gave your proxy to %(name)s, who votes for you.")
-                        % {"name": holder["name"] if holder else "?"}, "proxy_given")
+def _holder_name(voter: Voter | None) -> str | None:
+    if voter is None or voter.proxy_holder_id is None:
+        return None
+    return Voter.objects.filter(item_id=voter.item_id, participant_id=voter.proxy_holder_id).values_list(
+        "name", flat=True).first() or "?"
+
+
+def _refuse_non_voter(voter: Voter | None) -> None:
+    holder = _holder_name(voter)
+    if holder is not None:
+        raise Forbidden(_("You gave your proxy to %(name)s, who votes for you.") % {"name": holder}, "proxy_given")
     raise Forbidden(_("You have no voting right in this vote."), "not_a_voter")
 
 
@@ -510,26 +518,26 @@ def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id
     if item.deadline is not None and now > item.deadline:
         raise Invalid(_("The time for this vote is up."), "vote_time_up")
     voter = voter_entry(item, participant.pk if participant else None)
-    if voter is None:
-        _refuse_non_voter(item, participant)
+    if voter is None or voter.weight < 1:
+        _refuse_non_voter(voter)
     if text is None:
         text = ""
     if not isinstance(text, str):
         raise Invalid(_("The opinion must be a text."), "bad_args", field="text")
     question = question_of(item)
     try:
-        ballot = question.check(choices, text, voter["weight"])
+        ballot = question.check(choices, text, voter.weight)
     except VotingError as e:
         raise _invalid(e, "choices") from None
-    previous = Participation.objects.filter(item=item, participant_id=participant.pk).first()
-    if previous is not None and not item.allow_change:
-        raise Conflict(_("You have already voted on this question; a ballot cannot be changed."), "already_voted")
+    # Without a change allowed, the participation's unique constraint alone refuses a second ballot.
+    previous = (Participation.objects.filter(item=item, participant_id=participant.pk).first()
+                if item.allow_change else None)
     if item.secret:
         key, ref = vote_key(item), vote_ref(item)
         old = secrecy.open_receipts(key, ref, previous.receipts_sealed) if previous is not None else None
         sealed = secrecy.seal_ballot(question, key, ref, ballot, receipts=old)
         tag = secrecy.voter_tag(key, str(participant.pk)) if item.allow_change else ""
-        row = previous or Participation(item=item, participant=participant, user=actor, weight=voter["weight"],
+        row = previous or Participation(item=item, participant=participant, user=actor, weight=voter.weight,
                                         cast_at=now)
         row.receipts_sealed = secrecy.seal_receipts(key, ref, sealed.receipts)
         if previous is not None:
@@ -539,7 +547,7 @@ def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id
             _insert_participation(row)
         SealedBallot.objects.bulk_create([SealedBallot(id=r.id, item=item, box=r.box, tag=tag) for r in sealed.rows])
     else:
-        row = previous or Participation(item=item, participant=participant, user=actor, weight=voter["weight"])
+        row = previous or Participation(item=item, participant=participant, user=actor, weight=voter.weight)
         row.choices, row.text, row.cast_at = list(ballot.choices), ballot.text, now
         if previous is not None:
             row.save(update_fields=["choices", "text", "cast_at"])
@@ -547,7 +555,8 @@ def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id
             _insert_participation(row)
     events.audit(actor, "vote.change" if previous else "vote.cast", meeting, f"vote {item.pk}")
     transaction.on_commit(lambda: _tally_changed(meeting.pk, item.pk))
-    return {"item_id": item.pk, "voted": True, "weight": voter["weight"], "changed": previous is not None}
+    return {"item_id": item.pk, "secret": item.secret, "voted": True, "weight": voter.weight,
+            "changed": previous is not None}
 
 
 def _insert_participation(row: Participation) -> None:
@@ -567,15 +576,13 @@ def _tally_changed(meeting_id: int, item_id: int) -> None:
 
 def reply_view(user: User, reply: dict[str, Any]) -> dict[str, Any]:
     """What the voter is sent for a stored ``vote.cast`` reply: their receipt codes while the vote is open."""
-    if not reply.get("ok") or "item_id" not in reply:
+    if not reply.get("ok") or not reply.get("secret"):
         return reply
-    item = VotingItem.objects.filter(pk=reply["item_id"]).first()
-    if item is None or not item.secret:
-        return reply
-    row = Participation.objects.filter(item=item, user=user).only("receipts_sealed").first()
-    if row is None or not row.receipts_sealed:
-        return {**reply, "receipts": [], "receipts_gone": item.status != V.OPEN}
-    return {**reply, "receipts": list(secrecy.open_receipts(vote_key(item), vote_ref(item), row.receipts_sealed))}
+    item_id = reply["item_id"]
+    sealed = Participation.objects.filter(item_id=item_id, user=user).values_list("receipts_sealed", flat=True).first()
+    if not sealed:
+        return {**reply, "receipts": [], "receipts_gone": True}
+    return {**reply, "receipts": list(secrecy.open_receipts(vote_key(item_id), vote_ref(item_id), sealed))}
 
 
 # Reading ---------------------------------------------------------------------------------------
@@ -585,12 +592,10 @@ def my_state(user: User, item: VotingItem) -> dict[str, Any]:
     participant = Participant.objects.filter(meeting_id=item.meeting_id, user=user).first()
     voter = voter_entry(item, participant.pk if participant else None)
     row = Participation.objects.filter(item=item, user=user).first() if participant else None
-    holder_id = (item.electorate or {}).get("proxies", {}).get(str(participant.pk)) if participant else None
-    holder = voter_entry(item, holder_id) if holder_id is not None else None
     state: dict[str, Any] = {
-        "item_id": item.pk, "status": item.status, "eligible": voter is not None,
-        "weight": voter["weight"] if voter else 0, "voted": row is not None,
-        "proxy_to": holder["name"] if holder else None,
+        "item_id": item.pk, "status": item.status, "eligible": voter is not None and voter.weight >= 1,
+        "weight": voter.weight if voter else 0, "voted": row is not None,
+        "proxy_to": _holder_name(voter),
         "can_change": bool(row is not None and item.allow_change and item.status == V.OPEN),
     }
     if row is not None and not item.secret:
@@ -605,23 +610,26 @@ def tally_data(item: VotingItem) -> dict[str, Any]:
     has not voted yet."""
     rows = Participation.objects.filter(item=item)
     agg = rows.aggregate(voters=Count("id"), weight=Sum("weight"))
-    voters = (item.electorate or {}).get("voters", [])
+    electorate = item.electorate or {}
     data: dict[str, Any] = {
         "item_id": item.pk, "status": item.status, "secret": item.secret,
-        "voted": agg["voters"] or 0, "voters": len(voters), "weight_cast": agg["weight"] or 0,
-        "members": (item.electorate or {}).get("members", 0),
+        "voted": agg["voters"] or 0, "voters": electorate.get("voters", 0), "weight_cast": agg["weight"] or 0,
+        "members": electorate.get("members", 0),
     }
     if not item.secret:
         counts = dict.fromkeys(question_of(item).by_key, 0)
-        done = set()
-        for pid, choices, weight in rows.values_list("participant_id", "choices", "weight"):
-            done.add(pid)
+        for choices, weight in rows.values_list("choices", "weight"):
             for key in choices or ():
                 if key in counts:
                     counts[key] += weight
         data["counts"] = counts
-        data["not_voted"] = [v["participant_id"] for v in voters if v["participant_id"] not in done]
+        data["not_voted"] = list(_not_voted(item).values_list("participant_id", flat=True))
     return data
+
+
+def _not_voted(item: VotingItem):
+    done = Participation.objects.filter(item=item).values("participant_id")
+    return Voter.objects.filter(item=item, weight__gte=1).exclude(participant_id__in=done).order_by("participant_id")
 
 
 def named_ballots(item: VotingItem) -> list[dict[str, Any]]:
@@ -629,7 +637,7 @@ def named_ballots(item: VotingItem) -> list[dict[str, Any]]:
     if item.secret:
         return []
     question = question_of(item)
-    names = {v["participant_id"]: v["name"] for v in (item.electorate or {}).get("voters", [])}
+    names = dict(Voter.objects.filter(item=item).values_list("participant_id", "name"))
     rows = Participation.objects.filter(item=item).order_by("cast_at", "id")
     return [{"participant_id": r.participant_id, "name": names.get(r.participant_id, ""), "weight": r.weight,
              "choices": r.choices, "labels": [question.by_key[c].label for c in r.choices or () if c in question.by_key],
@@ -644,5 +652,4 @@ def published_receipts(item: VotingItem) -> list[dict[str, Any]]:
 
 
 def not_voted_names(item: VotingItem) -> list[str]:
-    done = set(Participation.objects.filter(item=item).values_list("participant_id", flat=True))
-    return [v["name"] for v in (item.electorate or {}).get("voters", []) if v["participant_id"] not in done]
+    return list(_not_voted(item).values_list("name", flat=True))
