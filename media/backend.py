@@ -112,6 +112,7 @@ class InProcessBackend(MediaBackend):
         if self.loop is None or not self.own_thread:
             return
         asyncio.run_coroutine_threadsafe(self.server.shutdown(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), self.loop).result(1)  # cancelled tasks finish
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()

@@ -83,6 +83,7 @@ class ClipTrack(MediaStreamTrack):
         self.keyframes_sent = 0
         self.requests = 0
         self.sent_at: dict[int, float] = {}  # pts → wall-clock time it was handed to the sender
+        self.paused = asyncio.Event()
 
     def keyframe_requested(self) -> None:
         self.requests += 1
@@ -97,10 +98,13 @@ class ClipTrack(MediaStreamTrack):
         due = self.start + self.index / self.fps
         if due > loop.time():
             await asyncio.sleep(due - loop.time())
-        i = self.index % len(self.source)
-        data = self.source.key[i] if (self.want_key or i == 0) else self.source.delta[i]
-        if self.want_key or i == 0:
-            self.keyframes_sent += 1
+        if self.paused.is_set():
+            await asyncio.Future()  # until the sender stops
+        # Frame 0 (a keyframe) opens the stream; then the delta frames loop, with no keyframe but those asked for.
+        i = 1 + (self.index - 1) % (len(self.source) - 1) if self.index else 0
+        key = self.want_key or self.index == 0
+        data = self.source.key[i] if key else self.source.delta[i]
+        self.keyframes_sent += key
         self.want_key = False
         packet = av.Packet(data)
         packet.pts = self.index * (90_000 // self.fps)
@@ -150,6 +154,7 @@ class Received:
     keyframes: int = 0
     first_at: float | None = None
     first_keyframe: bool | None = None
+    first_clock: int | None = None  # the site's ``clock()`` at the first frame (e.g. the publisher's frame index)
     bytes: int = 0
     arrivals: list[tuple[int, float]] = field(default_factory=list)  # (rtp timestamp, time) if kept
 
@@ -168,6 +173,7 @@ class Site:
         self.received: dict[str, Received] = {}  # by mid
         self.mids: dict[Any, str] = {}
         self.layouts: list[dict[str, Any]] = []
+        self.clock: Callable[[], int] | None = None
         self.frames: list[dict[str, Any]] = []
         for kind, track in (("audio", self.audio), ("video", self.video)):
             if track is not None:
@@ -193,6 +199,7 @@ class Site:
             r.bytes += len(data)
             if r.first_at is None:
                 r.first_at, r.first_keyframe = time.monotonic(), key
+                r.first_clock = self.clock() if self.clock else None
             if self.keep_arrivals:
                 r.arrivals.append((timestamp, time.time()))
 

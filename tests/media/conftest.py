@@ -1,0 +1,112 @@
+"""The media tests' cast: sites are aiortc peer connections (tests/media/sfu_clients.py). Tests of the
+forwarder alone signal straight into a MediaServer on the test's loop; tests of the socket path use the
+live room's people: minh chairs from the province hall, tuan and the An Phú operator are at the
+district site, hoa and binh are delegates in the hall, nam works in the host unit but is not invited."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "realtime"))  # rt_client: the socket test client
+
+
+@pytest.fixture
+def media_settings():
+    from media.room import MediaSettings
+
+    return MediaSettings(max_videos=2, max_audio=2)
+
+
+@pytest.fixture
+async def server(media_settings):
+    from media.server import MediaServer
+
+    server = MediaServer(media_settings)
+    yield server
+    await server.shutdown()
+
+
+@pytest.fixture
+async def sites():
+    """sites(Site(...), ...) keeps them for closing at the end."""
+    opened = []
+
+    def keep(*new):
+        opened.extend(new)
+        return new[0] if len(new) == 1 else new
+
+    yield keep
+    for site in opened:
+        await site.close()
+    await asyncio.sleep(0.05)  # let the cancelled ICE consent checks finish before the loop closes
+
+
+# The socket path ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def app():
+    from config.asgi import application
+
+    return application
+
+
+@pytest.fixture
+def briefing(published, people, units):
+    """The meeting in progress, with the An Phú district as a remote site where tuan sits."""
+    from accounts.models import User
+    from meetings.services import meetings, participants
+
+    lan = people["lan"]
+    meeting = meetings.update_meeting(lan, published, remote_sites=[units["district"].pk])
+    participants.add_participant(lan, meeting, people["tuan"], site=units["district"])
+    people["nam"] = User.objects.create(username="nam", full_name="Vũ Văn Nam", unit=units["office"], role="delegate")
+    return meetings.change_status(lan, meeting, "in_progress")
+
+
+@pytest.fixture
+def tokens(people):
+    from accounts.models import ApiToken
+
+    return {name: ApiToken.issue(user, "test")[1] for name, user in people.items()}
+
+
+@pytest.fixture
+async def backend(settings):
+    """A fresh in-process media backend (its own thread) for the test, stopped afterwards."""
+    from media.backend import get_backend, reset_backend
+
+    settings.PHONGHOP_MEDIA_MAX_VIDEOS = 2
+    settings.PHONGHOP_MEDIA_MAX_AUDIO = 2
+    reset_backend()
+    yield get_backend()
+    reset_backend()
+
+
+@pytest.fixture
+async def connect(app, tokens, backend):
+    from rt_client import Client
+
+    from realtime import presence
+
+    opened = []
+
+    async def _connect(name, meeting, hello=True):
+        client = Client(app, meeting.pk, tokens[name])
+        opened.append(client)
+        if hello:
+            await client.open(0)
+        else:
+            await client.connect()
+        return client
+
+    yield _connect
+    for client in opened:
+        try:
+            await client.disconnect()
+        except Exception:
+            pass
+    await presence.hub().drain()

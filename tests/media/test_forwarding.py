@@ -1,0 +1,105 @@
+"""The forwarder with aiortc sites on both sides: frame rates, keyframes for late joiners and lost
+subscribers, codecs. Signaling goes straight into a MediaServer on the test's loop (the socket path is
+in test_signaling.py). Publishers send a pre-encoded clip paced by the clock; subscribers count
+encoded frames without decoding them."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+from sfu_clients import Site, info, join, wait_for
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_eight_subscribers_each_receive_25_of_the_publishers_30_frames_a_second(server, sites):
+    publisher = sites(await join(server, Site("tinh", slots=0), info(site=1)))
+    subscribers = []
+    for n in range(8):
+        site = Site(f"xa-{n}", video=False, slots=1)
+        site.clock = lambda: publisher.video.index
+        subscribers.append(sites(await join(server, site, info(site=10 + n))))
+    assert await wait_for(lambda: all(s.total() for s in subscribers), 5), "every subscriber gets video"
+
+    loop = asyncio.get_running_loop()
+    started, first = loop.time(), publisher.video.index
+    assert await wait_for(lambda: publisher.video.index - first >= 120, 15)  # four seconds of video
+    publisher.video.paused.set()
+    elapsed, last = loop.time() - started, publisher.video.index
+    await asyncio.sleep(0.3)  # what is in flight arrives
+
+    print(f"publisher: {(last - first) / elapsed:.1f} frames/s")
+    for s in subscribers:
+        r = s.received[s.slot_of(1)]
+        sent = last - r.first_clock  # frames the publisher sent since this subscriber's first one
+        print(f"{s.name}: {r.frames} of {sent} frames")
+        assert r.first_keyframe
+        assert r.frames >= sent * 25 / 30, f"{s.name} received {r.frames} of {sent}"
+    assert (last - first) / elapsed >= 25, "the publisher kept (nearly) its own pace"
+
+
+async def test_a_late_joiner_starts_on_a_keyframe_within_a_second(server, sites):
+    publisher = sites(await join(server, Site("tinh", slots=0), info(site=1)))
+    early = sites(await join(server, Site("huyen", video=False), info(site=2)))
+    assert await wait_for(lambda: publisher.video.index >= 45 and early.total() > 0, 5)
+    keyframes = publisher.video.keyframes_sent  # the first frame, and the one asked for when "huyen" joined
+
+    late = Site("xa", video=False)
+    late.clock = lambda: publisher.video.index
+    sites(await join(server, late, info(site=3)))
+    joined_at = publisher.video.index
+    assert await wait_for(lambda: late.total() > 0, 3)
+    r = late.received[late.slot_of(1)]
+    assert r.first_keyframe, "the late joiner's video starts on a keyframe"
+    assert r.first_clock - joined_at <= 30, f"first frame {r.first_clock - joined_at} frames after joining"
+    assert publisher.video.keyframes_sent > keyframes, "the server asked the publisher for a new keyframe"
+
+
+async def test_keyframe_requests_are_rate_limited(server, sites, media_settings):
+    publisher = sites(await join(server, Site("tinh", slots=0), info(site=1)))
+    assert await wait_for(lambda: publisher.video.index >= 10, 5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    crowd = [Site(f"xa-{n}", video=False) for n in range(6)]
+    await asyncio.gather(*(join(server, s, info(site=10 + n)) for n, s in enumerate(crowd)))
+    sites(*crowd)
+    assert await wait_for(lambda: all(s.total() for s in crowd), 5)
+    allowed = 1 + math.ceil((loop.time() - started) / media_settings.keyframe_interval)
+    assert publisher.video.requests <= allowed, (publisher.video.requests, allowed)
+    assert all(s.received[s.slot_of(1)].first_keyframe for s in crowd)
+
+
+async def test_a_subscriber_that_loses_sync_gets_a_keyframe(server, sites):
+    publisher = sites(await join(server, Site("tinh", slots=0), info(site=1)))
+    sub = sites(await join(server, Site("xa", video=False), info(site=2)))
+    assert await wait_for(lambda: sub.total() >= 10, 5)
+    mid = sub.slot_of(1)
+    keyframes, requests = sub.received[mid].keyframes, publisher.video.requests
+    receiver = next(t.receiver for t in sub.pc.getTransceivers() if t.mid == mid)
+    await asyncio.sleep(0.6)  # past the rate limit of the join's request
+    await receiver._send_rtcp_pli(receiver.getSynchronizationSources()[0].source)
+    assert await wait_for(lambda: sub.received[mid].keyframes > keyframes, 3)
+    assert publisher.video.requests > requests
+
+
+@pytest.mark.parametrize("codec", ["VP8", "H264"])
+async def test_the_room_codec_goes_through_unchanged(server, sites, media_settings, codec):
+    media_settings.video_codec = codec
+    publisher = sites(await join(server, Site("tinh", slots=0, codec=codec), info(site=1)))
+    sub = sites(await join(server, Site("xa", video=False, codec=codec), info(site=2)))
+    assert await wait_for(lambda: sub.total() >= 15, 5)
+    r = sub.received[sub.slot_of(1)]
+    assert r.first_keyframe
+    # Byte for byte: what arrives is what the publisher's clip holds (no decoding, no encoding).
+    assert r.bytes > 0 and publisher.video.index >= r.frames
+
+
+async def test_an_offer_without_the_room_codec_is_refused(server, sites, media_settings):
+    media_settings.video_codec = "H264"
+    site = sites(Site("xa", video=False, codec="VP8"))
+    replies = []
+    await server.handle(info(site=2), await site.offer(), replies.append)
+    assert replies[-1]["event"] == "error" and replies[-1]["code"] == "codec"
+    assert not server.rooms[1].sessions
