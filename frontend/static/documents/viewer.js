@@ -68,7 +68,7 @@ function useDocument(doc, versionNumber = null) {
   $("download-js-warning").hidden = !version.has_javascript;
   $("notes-export").href = `/api/v1/documents/${doc.id}/notes/export`;
   if (window.location.pathname !== doc.viewer_url) {
-    window.history.replaceState(null, "", doc.viewer_url);
+    window.history.replaceState(null, "", doc.viewer_url);  // the presenter moved to another document
   }
   view.seen = new Set(doc.my_pages_seen || []);
   renderThumbs();
@@ -530,5 +530,5 @@ const params = new URLSearchParams(window.location.search);
 const followWanted = params.get("follow") === "1";
 const wanted = Number(params.get("page"));
 if (wanted > 0) view.page = wanted;
-useDocument(view.doc);
+useDocument(view.doc, Number(params.get("version")) || null);
 startSocket();
