@@ -188,7 +188,7 @@ def main() -> None:
     data = json.loads(setup.stdout)
     ports = [free_port() for _ in range(args.processes)]
     servers = [subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(p),
-                                 "config.asgi:application"], env=env, cwd=ROOT,
+                                 "--websocket_connect_timeout", "60", "config.asgi:application"], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for p in ports]
     results = {}

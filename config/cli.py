@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Phòng họp số: http://{args.host}:{args.port}/", flush=True)
         from daphne.cli import CommandLineInterface
 
-        CommandLineInterface().run(["-b", args.host, "-p", str(args.port), "config.asgi:application"])
+        # A mass reconnect (a commune link coming back, a restart) queues handshakes behind each other's
+        # access checks; Daphne's default of 5 s would drop the late ones (measured in bench/fanout).
+        CommandLineInterface().run(["-b", args.host, "-p", str(args.port), "--websocket_connect_timeout", "60",
+                                    "config.asgi:application"])
     elif args.command == "demo":
         _prepare(True)
     elif args.command == "manage":
