@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("live/", include("realtime.urls")),
+    path("votes/", include("meetings.voting.urls")),
+    path("briefing/", include("media.urls")),
     path("", include("meetings.documents.urls")),
     path("", include("realtime.export_urls")),
     path("", include("frontend.urls")),

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "realtime"))  # rt_client: the socket test client
+for helpers in ("realtime", "browser"):  # rt_client (the socket test client), live_server (Daphne for browsers)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / helpers))
 
 
 @pytest.fixture

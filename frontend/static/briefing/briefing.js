@@ -1,0 +1,492 @@
+// The video briefing page (docs/protocol.md, "Media"): one peer connection to the forwarder, signalled
+// over the meeting socket. The offer lists what this screen sends (camera, microphone) and how many
+// videos and sounds it can receive (recvonly slots); the server fills the slots and says which site is
+// in which slot in "layout" frames, so sites coming and going never need a new offer.
+//
+// Reconnection: a new socket (after a network cut or a server restart) is a new media session, so
+// every "ready" makes a fresh peer connection and offer; a peer connection that fails is replaced too.
+
+import { MeetingSocket, socketUrl } from "../live/socket.js";
+
+function readJSON(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : {};
+}
+
+const config = readJSON("live-config");
+const media = readJSON("briefing-config");
+const strings = readJSON("live-strings");
+const $ = (id) => document.getElementById(id);
+
+function t(key, params = {}) {
+  return (strings[key] ?? key).replace(/%\((\w+)\)s/g, (_, name) => String(params[name] ?? ""));
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value == null || value === false) continue;
+    if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name === "class") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const RESTART_AFTER_MS = 4000; // a peer connection "disconnected" this long is replaced
+const GATHER_WAIT_MS = 2000;
+const PAGE_SIZE = Math.max(1, media.max_videos - 2);
+
+const state = {
+  joined: false,
+  publish: false,
+  local: null, // MediaStream of this screen's camera and microphone
+  micOn: true,
+  cameraOn: true,
+  pc: null,
+  layout: null,
+  streams: new Map(), // mid → MediaStream of what the server sends in that slot
+  videos: new Map(), // mid → <video>, kept across renders so playback never restarts
+  quality: {},
+  page: 0,
+  restartTimer: null,
+  lastView: "",
+  selfVideo: null,
+};
+
+// The socket --------------------------------------------------------------------------------------
+
+const socket = new MeetingSocket(socketUrl(config.meeting_id), {
+  onReady: () => {
+    if (state.joined) startPeer();
+  },
+  onStatus: (status) => showConnection(status),
+  onFatal: (code) => showFatal(code),
+  onState: (s) => renderHeader(s),
+  onFrame: (frame) => {
+    if (frame.type === "media") onMedia(frame);
+  },
+});
+socket.connect();
+
+function send(frame) {
+  socket._send({ type: "media", ...frame });
+}
+
+function onMedia(frame) {
+  switch (frame.event) {
+    case "answer":
+      if (state.pc) state.pc.setRemoteDescription({ type: "answer", sdp: frame.sdp }).catch(() => scheduleRestart(0));
+      break;
+    case "layout":
+      state.layout = frame;
+      render();
+      break;
+    case "speaker":
+      if (state.layout) state.layout = { ...state.layout, speaker: frame.site };
+      render();
+      break;
+    case "quality":
+      state.quality = frame.sites || {};
+      renderQuality();
+      break;
+    case "replaced":
+      toast(t("replaced"));
+      break;
+    case "closed":
+      state.joined = false;
+      stopPeer();
+      setMediaStatus("media_closed");
+      break;
+    case "error":
+      toast(frame.message || t("action_failed"));
+      if (frame.action === "offer") scheduleRestart(RESTART_AFTER_MS);
+      break;
+    default:
+      break;
+  }
+}
+
+// The peer connection ----------------------------------------------------------------------------
+
+function preferredCodecs(kind) {
+  const all = (RTCRtpReceiver.getCapabilities(kind) || { codecs: [] }).codecs;
+  if (kind === "audio") return all.filter((c) => c.mimeType.toLowerCase() === "audio/opus");
+  const wanted = `video/${media.codec}`.toLowerCase();
+  return all.filter((c) => {
+    const mime = c.mimeType.toLowerCase();
+    if (mime === "video/rtx") return true;
+    if (mime !== wanted) return false;
+    if (media.codec !== "H264") return true;
+    const fmtp = c.sdpFmtpLine || "";
+    return fmtp.includes("profile-level-id=42e01f") && fmtp.includes("packetization-mode=1");
+  });
+}
+
+function pin(transceiver, kind) {
+  if (typeof transceiver.setCodecPreferences !== "function") return;
+  try {
+    transceiver.setCodecPreferences(preferredCodecs(kind));
+  } catch (err) {
+    /* an older browser: the server refuses a wrong codec and says so */
+  }
+}
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState === "complete") resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, GATHER_WAIT_MS);
+  });
+}
+
+async function startPeer() {
+  clearTimeout(state.restartTimer);
+  stopPeer();
+  setMediaStatus("media_connecting");
+  const pc = new RTCPeerConnection({ iceServers: media.ice_servers || [] });
+  state.pc = pc;
+  if (state.publish && state.local) {
+    for (const track of state.local.getTracks()) {
+      pin(pc.addTransceiver(track, { direction: "sendonly", streams: [state.local] }), track.kind);
+    }
+  }
+  for (let i = 0; i < media.max_videos; i += 1) pin(pc.addTransceiver("video", { direction: "recvonly" }), "video");
+  for (let i = 0; i < media.max_audio; i += 1) pin(pc.addTransceiver("audio", { direction: "recvonly" }), "audio");
+  pc.addEventListener("track", (ev) => {
+    state.streams.set(ev.transceiver.mid, new MediaStream([ev.track]));
+    render();
+  });
+  pc.addEventListener("connectionstatechange", () => {
+    if (pc !== state.pc) return;
+    if (pc.connectionState === "connected") setMediaStatus("media_online");
+    else if (pc.connectionState === "failed") scheduleRestart(0);
+    else if (pc.connectionState === "disconnected") {
+      setMediaStatus("media_lost");
+      scheduleRestart(RESTART_AFTER_MS);
+    }
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc); // the offer carries every candidate: no trickling over a rate-limited socket
+  if (pc !== state.pc) return;
+  state.lastView = "";
+  send({ action: "offer", sdp: pc.localDescription.sdp });
+}
+
+function scheduleRestart(delay) {
+  clearTimeout(state.restartTimer);
+  state.restartTimer = setTimeout(() => {
+    const pc = state.pc;
+    if (!state.joined || !socket.ready) return;
+    if (delay > 0 && pc && pc.connectionState === "connected") return; // it came back by itself
+    startPeer();
+  }, delay);
+}
+
+function stopPeer() {
+  if (state.pc) state.pc.close();
+  state.pc = null;
+  state.streams.clear();
+  for (const video of state.videos.values()) video.srcObject = null;
+  state.videos.clear();
+}
+
+async function openDevices(audioId = null, videoId = null) {
+  const constraints = {
+    audio: audioId ? { deviceId: { exact: audioId } } : true,
+    video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 30 }, ...(videoId ? { deviceId: { exact: videoId } } : {}) },
+  };
+  return navigator.mediaDevices.getUserMedia(constraints);
+}
+
+async function join() {
+  state.publish = $("publish").checked;
+  if (state.publish) {
+    try {
+      state.local = await openDevices();
+    } catch (err) {
+      toast(t("no_devices"));
+      state.publish = false;
+    }
+  }
+  state.joined = true;
+  $("join-panel").hidden = true;
+  $("controls").hidden = false;
+  renderControls();
+  await listDevices();
+  if (socket.ready) await startPeer();
+}
+
+// Own camera and microphone ----------------------------------------------------------------------
+
+function localTrack(kind) {
+  return state.local ? state.local.getTracks().find((tr) => tr.kind === kind) : null;
+}
+
+function renderControls() {
+  const mic = $("toggle-mic");
+  const cam = $("toggle-camera");
+  mic.textContent = state.micOn ? t("mic_off") : t("mic_on");
+  mic.setAttribute("aria-pressed", state.micOn ? "false" : "true");
+  cam.textContent = state.cameraOn ? t("camera_off") : t("camera_on");
+  cam.setAttribute("aria-pressed", state.cameraOn ? "false" : "true");
+  mic.disabled = cam.disabled = !state.publish;
+  const rec = $("toggle-recording");
+  if (rec) rec.textContent = state.layout && state.layout.recording ? t("stop_recording") : t("start_recording");
+  $("recording").hidden = !(state.layout && state.layout.recording);
+}
+
+async function listDevices() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  for (const [kind, select] of [["audioinput", $("mic-select")], ["videoinput", $("camera-select")]]) {
+    const current = localTrack(kind === "audioinput" ? "audio" : "video");
+    const currentId = current ? current.getSettings().deviceId : "";
+    select.replaceChildren(
+      ...devices
+        .filter((d) => d.kind === kind)
+        .map((d, i) => el("option", { value: d.deviceId, selected: d.deviceId === currentId }, d.label || `${kind} ${i + 1}`)),
+    );
+    select.disabled = !state.publish;
+  }
+}
+
+async function switchDevice(kind, deviceId) {
+  if (!state.publish || !state.local) return;
+  const fresh = await navigator.mediaDevices.getUserMedia(
+    kind === "audio" ? { audio: { deviceId: { exact: deviceId } } } : { video: { deviceId: { exact: deviceId } } },
+  );
+  const track = fresh.getTracks()[0];
+  const old = localTrack(kind);
+  track.enabled = kind === "audio" ? state.micOn : state.cameraOn;
+  if (state.pc) {
+    const sender = state.pc.getSenders().find((s) => s.track && s.track.kind === kind);
+    if (sender) await sender.replaceTrack(track); // no new offer: the slot and codec stay
+  }
+  if (old) {
+    state.local.removeTrack(old);
+    old.stop();
+  }
+  state.local.addTrack(track);
+  render();
+}
+
+// Drawing ----------------------------------------------------------------------------------------
+
+function siteName(site) {
+  const row = state.layout && state.layout.sites.find((s) => s.site === site);
+  return row && row.name ? row.name : `#${site}`;
+}
+
+function videoFor(site) {
+  if (!state.layout) return null;
+  const slot = state.layout.video.find((s) => s.site === site && s.label !== "screen");
+  if (!slot || !state.streams.has(slot.mid)) return null;
+  let video = state.videos.get(slot.mid);
+  if (!video) {
+    video = el("video", { autoplay: true, playsinline: true, muted: true, dataset: { mid: slot.mid } });
+    video.muted = true;
+    state.videos.set(slot.mid, video);
+  }
+  if (video.srcObject !== state.streams.get(slot.mid)) video.srcObject = state.streams.get(slot.mid);
+  video.dataset.site = site;
+  return video;
+}
+
+function tile(site, { large = false } = {}) {
+  const layout = state.layout;
+  const video = videoFor(site);
+  const muted = layout.muted.includes(site);
+  const classes = ["tile"];
+  if (layout.speaker === site) classes.push("is-speaking");
+  if (layout.spotlight === site) classes.push("is-spotlight");
+  const actions = media.controls
+    ? el(
+        "div",
+        { class: "tile__actions" },
+        el("button", { type: "button", class: "btn btn--small", onclick: () => send({ action: "mute", site, muted: !muted }) },
+          muted ? t("unmute_site") : t("mute_site")),
+        el("button", { type: "button", class: "btn btn--small", onclick: () => send({ action: "spotlight", site: layout.spotlight === site ? null : site }) },
+          layout.spotlight === site ? t("end_spotlight") : t("spotlight")),
+      )
+    : null;
+  return el(
+    "figure",
+    { class: classes.join(" "), dataset: { site, large: large ? "yes" : "no", testid: `tile-${site}` } },
+    video || el("p", { class: "tile__placeholder" }, large ? t("no_video") : t("not_shown")),
+    el(
+      "figcaption",
+      { class: "tile__label" },
+      el("span", { class: "tile__name" }, siteName(site)),
+      site === layout.main_site ? el("span", { class: "tile__badge" }, t("main_site")) : null,
+      site === layout.chair_site ? el("span", { class: "tile__badge" }, t("chair_here")) : null,
+      layout.speaker === site ? el("span", { class: "tile__badge tile__badge--speaking" }, t("speaking")) : null,
+      muted ? el("span", { class: "tile__badge tile__badge--muted" }, t("muted_by_chair")) : null,
+      media.controls ? el("span", { class: "tile__quality", dataset: { quality: site } }, qualityText(site)) : null,
+    ),
+    actions,
+  );
+}
+
+function selfTile() {
+  if (!state.selfVideo) {
+    state.selfVideo = el("video", { autoplay: true, playsinline: true, muted: true });
+    state.selfVideo.muted = true;
+  }
+  const video = state.selfVideo;
+  if (video.srcObject !== state.local) video.srcObject = state.local;
+  return el(
+    "figure",
+    { class: "tile tile--self", dataset: { site: media.site } },
+    state.local ? video : el("p", { class: "tile__placeholder" }, t("no_video")),
+    el("figcaption", { class: "tile__label" }, el("span", { class: "tile__name" }, `${t("you")} · ${siteName(media.site)}`),
+      state.layout && state.layout.muted.includes(media.site) ? el("span", { class: "tile__badge tile__badge--muted" }, t("muted_by_chair")) : null),
+  );
+}
+
+function render() {
+  renderControls();
+  const layout = state.layout;
+  if (!layout) return;
+  const mine = media.site;
+  // Everyone sees the chair's site and the speaker (or the spotlighted site) large.
+  const stageSites = [...new Set([layout.chair_site, layout.spotlight, layout.speaker])]
+    .filter((s) => s != null && s !== mine && layout.sites.some((row) => row.site === s))
+    .slice(0, 2);
+  $("stage").replaceChildren(...stageSites.map((s) => tile(s, { large: true })));
+
+  const others = layout.sites.map((row) => row.site).filter((s) => s !== mine && !stageSites.includes(s));
+  const pages = Math.max(1, Math.ceil(others.length / PAGE_SIZE));
+  state.page = Math.min(state.page, pages - 1);
+  const shown = others.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE);
+  $("pager").hidden = pages <= 1;
+  $("page-label").textContent = t("page", { page: state.page + 1, pages });
+  $("site-grid").replaceChildren(...(state.joined && state.publish ? [selfTile()] : []), ...shown.map((s) => tile(s)));
+
+  // Tell the server which sites this page shows, so they get the free slots.
+  const view = JSON.stringify(shown);
+  if (view !== state.lastView && state.pc) {
+    state.lastView = view;
+    send({ action: "view", sites: shown });
+  }
+
+  // Sounds: one <audio> per audio slot; the server already left out muted sites and this site.
+  const sounds = $("sounds");
+  for (const slot of layout.audio) {
+    let audio = sounds.querySelector(`audio[data-mid="${slot.mid}"]`);
+    if (!audio) {
+      audio = el("audio", { autoplay: true, dataset: { mid: slot.mid } });
+      sounds.append(audio);
+    }
+    const stream = state.streams.get(slot.mid) || null;
+    if (audio.srcObject !== stream) audio.srcObject = stream;
+  }
+}
+
+function qualityText(site) {
+  const q = state.quality[String(site)];
+  if (!q || q.kbps == null) return t("quality_unknown");
+  const loss = q.loss_up == null ? "–" : (100 * q.loss_up).toFixed(1);
+  return t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
+}
+
+function renderQuality() {
+  for (const node of document.querySelectorAll("[data-quality]")) node.textContent = qualityText(Number(node.dataset.quality));
+}
+
+function renderHeader(s) {
+  if (!s.meeting) return;
+  const chip = $("meeting-status");
+  chip.dataset.status = s.meeting.status;
+  chip.textContent = t(`status_${s.meeting.status}`);
+}
+
+function setMediaStatus(key) {
+  const node = $("media-status");
+  node.textContent = t(key);
+  node.dataset.state = key;
+}
+
+function showConnection(status) {
+  const banner = $("connection-banner");
+  document.body.dataset.connection = status;
+  banner.hidden = status === "online" || status === "closed";
+  if (!banner.hidden) banner.textContent = status === "reconnecting" ? t("reconnecting") : t("connecting");
+}
+
+function showFatal(code) {
+  const banner = $("fatal-banner");
+  banner.replaceChildren(t(`closed_${code}`));
+  if (code === 4401 && config.login_url) banner.append(" ", el("a", { href: config.login_url }, t("sign_in")));
+  banner.hidden = false;
+  state.joined = false;
+  stopPeer();
+}
+
+let toastTimer = null;
+function toast(message) {
+  const node = $("toast");
+  node.textContent = message;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    node.hidden = true;
+  }, 6000);
+}
+
+// Wiring -----------------------------------------------------------------------------------------
+
+$("join").addEventListener("click", () => join());
+$("toggle-mic").addEventListener("click", () => {
+  state.micOn = !state.micOn;
+  const track = localTrack("audio");
+  if (track) track.enabled = state.micOn; // sends silence: the server sees the level drop
+  renderControls();
+});
+$("toggle-camera").addEventListener("click", () => {
+  state.cameraOn = !state.cameraOn;
+  const track = localTrack("video");
+  if (track) track.enabled = state.cameraOn;
+  renderControls();
+});
+$("mic-select").addEventListener("change", (ev) => switchDevice("audio", ev.target.value));
+$("camera-select").addEventListener("change", (ev) => switchDevice("video", ev.target.value));
+$("page-prev").addEventListener("click", () => {
+  state.page = Math.max(0, state.page - 1);
+  render();
+});
+$("page-next").addEventListener("click", () => {
+  state.page += 1;
+  render();
+});
+$("toggle-recording")?.addEventListener("click", () => send({ action: "record", on: !(state.layout && state.layout.recording) }));
+
+// For the browser tests and for support staff: what this screen receives, from getStats.
+window.briefing = {
+  layout: () => state.layout,
+  async stats() {
+    if (!state.pc) return [];
+    const report = await state.pc.getStats();
+    const rows = [];
+    const mids = new Map(state.pc.getTransceivers().map((tr) => [tr.receiver.track && tr.receiver.track.id, tr.mid]));
+    report.forEach((s) => {
+      if (s.type !== "inbound-rtp") return;
+      const mid = s.mid || mids.get(s.trackIdentifier);
+      const slot = state.layout && [...state.layout.video, ...state.layout.audio].find((x) => x.mid === mid);
+      rows.push({
+        mid, kind: s.kind, site: slot ? slot.site : null, framesDecoded: s.framesDecoded || 0,
+        packetsLost: s.packetsLost || 0, packetsReceived: s.packetsReceived || 0,
+        mimeType: s.codecId && report.get(s.codecId) ? report.get(s.codecId).mimeType : null,
+      });
+    });
+    return rows;
+  },
+};

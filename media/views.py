@@ -1,0 +1,105 @@
+"""The briefing page: a shell around the meeting socket and one peer connection (frontend/static/briefing/).
+
+Who may open it is who may open the meeting socket (participants, organisers, the meeting's site
+operators); the media itself is checked again on the socket (media/signaling.py).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render, resolve_url
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from frontend.language import vietnamese_by_default
+from meetings.errors import Forbidden, NotFound
+from meetings.models import Meeting
+from meetings.services import live
+
+# Strings the page script shows, translated here and handed to it as JSON.
+STRINGS = {
+    "connecting": _("Connecting…"),
+    "reconnecting": _("Reconnecting…"),
+    "closed_4401": _("Your session has ended. Please sign in again."),
+    "closed_4403": _("You are not allowed to take part in this meeting."),
+    "closed_4404": _("This meeting does not exist, or you may not see it."),
+    "sign_in": _("Sign in"),
+    "status_draft": _("Draft"),
+    "status_published": _("Not started"),
+    "status_in_progress": _("In progress"),
+    "status_ended": _("Ended"),
+    "status_archived": _("Archived"),
+    "status_cancelled": _("Cancelled"),
+    "media_connecting": _("Connecting the video…"),
+    "media_online": _("Video connected"),
+    "media_lost": _("The video connection was lost; reconnecting…"),
+    "media_closed": _("The briefing has ended."),
+    "replaced": _("Another screen now sends this site's camera and microphone."),
+    "no_devices": _("No camera or microphone could be opened: you can still watch and listen."),
+    "mic_off": _("Mute my microphone"),
+    "mic_on": _("Unmute my microphone"),
+    "camera_off": _("Turn my camera off"),
+    "camera_on": _("Turn my camera on"),
+    "you": _("You"),
+    "speaking": _("Speaking"),
+    "spotlight": _("Spotlight"),
+    "end_spotlight": _("End the spotlight"),
+    "mute_site": _("Mute"),
+    "unmute_site": _("Unmute"),
+    "muted_by_chair": _("Muted by the chair"),
+    "main_site": _("Main hall"),
+    "chair_here": _("Chair"),
+    "not_shown": _("Not shown on this page"),
+    "no_video": _("No video"),
+    "page": _("Page %(page)s of %(pages)s"),
+    "quality": _("%(kbps)s kbit/s · loss %(loss)s%% · %(rtt)s ms"),
+    "quality_unknown": _("no figures yet"),
+    "recording": _("Recording"),
+    "start_recording": _("Start recording"),
+    "stop_recording": _("Stop recording"),
+    "action_failed": _("The action could not be done."),
+}
+
+
+@vietnamese_by_default
+@login_required
+def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    try:
+        access = live.socket_access(request.user, meeting_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except Forbidden as exc:
+        raise PermissionDenied from exc
+    meeting = Meeting.objects.select_related("host_unit").get(pk=meeting_id)
+    roles = set(access.roles)
+    at_remote_site = access.site_id is not None and access.site_id != meeting.host_unit_id
+    return render(request, "briefing/briefing.html", {
+        "meeting": meeting,
+        "config": {
+            "meeting_id": meeting.pk,
+            "user_id": request.user.pk,
+            "participant_id": access.participant_id,
+            "is_editor": access.editor,
+            "time_zone": settings.TIME_ZONE,
+            "login_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}",
+        },
+        "briefing": {
+            "ice_servers": settings.PHONGHOP_ICE_SERVERS,
+            "codec": settings.PHONGHOP_MEDIA_VIDEO_CODEC,
+            "max_videos": settings.PHONGHOP_MEDIA_MAX_VIDEOS,
+            "max_audio": settings.PHONGHOP_MEDIA_MAX_AUDIO,
+            "site": access.site_id or meeting.host_unit_id,
+            "main_site": meeting.host_unit_id,
+            # The screens that speak for a site send by default: its operator, the chair in the hall, a
+            # delegate at a remote site. A delegate's tablet in the hall only watches unless ticked.
+            "publish_default": bool(roles & {"site_operator", "chair"}) or at_remote_site,
+            "controls": bool(roles & {"chair", "secretary"}),
+        },
+        "strings": {key: str(value) for key, value in STRINGS.items()},
+        "room_url": reverse("live-room", args=[meeting.pk]) if access.participant_id or access.editor else None,
+    })
