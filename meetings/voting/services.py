@@ -141,7 +141,9 @@ def _labels(spec: dict[str, Any]) -> list[str]:
 
 
 def _small_int(spec: dict[str, Any], name: str, default: int | None, low: int, high: int) -> int | None:
-    value = spec.get(name, default)
+    value = spec.get(name)
+    if value is None:
+        value = default
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:

@@ -155,6 +155,8 @@ export class MeetingSocket {
         }
         break;
       default:
+        // Frames of later features that are not events (e.g. "vote.tally"): not state, not replayed.
+        if (this.listeners.onFrame) this.listeners.onFrame(frame);
         break;
     }
   }

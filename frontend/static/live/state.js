@@ -139,6 +139,15 @@ const REDUCERS = {
 // "present.changed"). A page part that is not the socket's owner (the live room's documents card) can
 // watch the states the socket produces: onApplied((state, frame) => ...); frame is null for a snapshot.
 export const FEATURE_REDUCERS = {};
+
+// Votes (meetings/voting/live_state.py): every vote.* event carries the whole vote, or only {id} for
+// vote.deleted, or {id, hidden: true} when delegates may not see it (a prepared vote). Sorted by id.
+FEATURE_REDUCERS.vote = (s, kind, d) => {
+  const votes = (s.votes || []).filter((v) => v.id !== d.id);
+  if (kind !== "vote.deleted" && !d.hidden) votes.push(d);
+  votes.sort((a, b) => a.id - b.id);
+  return { ...s, votes };
+};
 const watchers = new Set();
 
 export function onApplied(fn) {

@@ -67,6 +67,17 @@ export function toast(message) {
 }
 
 // Start the socket and wire the banners; render(state) runs on every change, tick(state) every second.
+// Later features shown inside these pages (the ballot, the voting console) reach the page's socket here:
+// watchLive({socket(s), ready(you, s), frame(frame, s)}); frame() gets the frames that are not events.
+const liveWatchers = new Set();
+let liveSocket = null;
+
+export function watchLive(watcher) {
+  liveWatchers.add(watcher);
+  if (liveSocket && watcher.socket) watcher.socket(liveSocket);
+  return () => liveWatchers.delete(watcher);
+}
+
 export function startLive({ render, tick, ready = null, presence = null }) {
   // A replay may bring hundreds of events at once: draw once per frame, with the latest state.
   let drawing = false;
@@ -91,8 +102,14 @@ export function startLive({ render, tick, ready = null, presence = null }) {
     onReady: (you) => {
       document.body.dataset.roles = (you.roles || []).join(" ");
       if (ready) ready(you, socket);
+      for (const w of liveWatchers) if (w.ready) w.ready(you, socket);
+    },
+    onFrame: (frame) => {
+      for (const w of liveWatchers) if (w.frame) w.frame(frame, socket);
     },
   });
+  liveSocket = socket;
+  for (const w of liveWatchers) if (w.socket) w.socket(socket);
   socket.connect();
   setInterval(() => {
     if (socket.state.meeting) tick(socket.state, socket);

@@ -1,0 +1,306 @@
+// The delegate's ballot in the live room: the open vote with large buttons, a confirmation step, then the
+// person's own state (voted, with their receipt codes for a secret vote). The shared state only says which
+// vote is open; one's own state comes from the cast reply and GET .../votes/{id}/me (never from others).
+
+import { onApplied } from "../live/state.js";
+import { $, el, toast, watchLive } from "../live/ui.js";
+import {
+  api,
+  choiceText,
+  english,
+  formatSeconds,
+  latestVote,
+  resultView,
+  secondsLeft,
+  voteConfig,
+  vt,
+} from "./common.js";
+
+let socket = null;
+let state = null;
+const mine = new Map(); // vote id → my state ({eligible, weight, voted, receipts, choices, ...})
+const asking = new Set();
+let draft = null; // {voteId, choices: [], text, step: "choose" | "confirm" | "sending"}
+const checked = new Map(); // vote id → result of a receipt check
+let drawn = ""; // what the card shows, so an unrelated event does not redraw a button under the finger
+
+const card = $("vote-card");
+const body = $("vote-body");
+const storeKey = (id) => `phonghop.vote.${voteConfig.meeting_id}.${id}.receipts`;
+
+function remembered(id) {
+  try {
+    return JSON.parse(localStorage.getItem(storeKey(id)) || "null");
+  } catch (err) {
+    return null;
+  }
+}
+
+function remember(id, receipts) {
+  try {
+    if (receipts && receipts.length) localStorage.setItem(storeKey(id), JSON.stringify(receipts));
+  } catch (err) {
+    /* private mode: the codes stay on the screen only */
+  }
+}
+
+async function askMine(vote) {
+  if (asking.has(vote.id)) return;
+  asking.add(vote.id);
+  try {
+    const me = await api("GET", `/${vote.id}/me`);
+    if (me.receipts) remember(vote.id, me.receipts);
+    mine.set(vote.id, me);
+  } catch (err) {
+    /* shown as "…"; asked again on the next change */
+  } finally {
+    asking.delete(vote.id);
+    render();
+  }
+}
+
+function header(vote) {
+  card.hidden = false;
+  $("vote-kind").textContent = vt(vote.secret ? "secret" : "named");
+  $("vote-kind").dataset.secret = vote.secret ? "yes" : "no";
+  $("vote-question").textContent = vote.question.text;
+  $("vote-rule").textContent = vt("rule", { rule: english ? vote.rule_en : vote.rule_vi });
+}
+
+function render() {
+  const vote = latestVote(state);
+  if (!vote) {
+    card.hidden = true;
+    drawn = "";
+    return;
+  }
+  const signature = JSON.stringify([vote, mine.get(vote.id) || null, draft, asking.has(vote.id)]);
+  if (signature === drawn) return;
+  drawn = signature;
+  header(vote);
+  tick();
+  if (vote.status === "open") return renderOpen(vote);
+  if (vote.status === "closed") return body.replaceChildren(el("p", { class: "vote-note" }, vt("closed_wait")), ...myVote(vote));
+  body.replaceChildren(resultView(vote), ...myVote(vote), ...(vote.secret ? [receiptCheck(vote)] : []));
+}
+
+function renderOpen(vote) {
+  const me = mine.get(vote.id);
+  if (!me) {
+    askMine(vote);
+    return body.replaceChildren(el("p", { class: "vote-note" }, "…"));
+  }
+  if (!me.eligible) {
+    const text = me.proxy_to ? vt("proxy_given", { name: me.proxy_to }) : vt("not_eligible");
+    return body.replaceChildren(el("p", { class: "vote-note", "data-testid": "vote-not-eligible" }, text));
+  }
+  if (me.voted && !(draft && draft.voteId === vote.id)) return body.replaceChildren(...myVote(vote));
+  if (!draft || draft.voteId !== vote.id) draft = { voteId: vote.id, choices: [], text: "", step: "choose" };
+  body.replaceChildren(draft.step === "choose" ? chooser(vote) : confirmation(vote));
+}
+
+function chooser(vote) {
+  const q = vote.question;
+  const multiple = q.max_choices > 1;
+  const pick = (key) => {
+    if (multiple) {
+      const has = draft.choices.includes(key);
+      if (has) draft.choices = draft.choices.filter((k) => k !== key);
+      else if (draft.choices.length < q.max_choices) draft.choices = [...draft.choices, key];
+      return render();
+    }
+    draft.choices = [key];
+    const option = q.options.find((o) => o.key === key);
+    if (!option.needs_text) draft.step = "confirm";
+    render();
+  };
+  const buttons = q.options.map((o) =>
+    el(
+      "button",
+      {
+        type: "button",
+        class: `btn vote-option vote-option--${o.role}`,
+        "aria-pressed": draft.choices.includes(o.key) ? "true" : "false",
+        "data-option": o.key,
+        onclick: () => pick(o.key),
+      },
+      english && o.label_en ? o.label_en : o.label,
+    ),
+  );
+  const parts = [el("div", { class: "vote-options", role: "group", "aria-label": q.text }, buttons)];
+  const wantsText = draft.choices.some((k) => (q.options.find((o) => o.key === k) || {}).needs_text);
+  if (wantsText) {
+    const area = el("textarea", { class: "vote-text", rows: "3", maxlength: "1000", "aria-label": vt("other_text"), placeholder: vt("other_text") });
+    area.value = draft.text;
+    area.addEventListener("input", () => {
+      draft.text = area.value;
+    });
+    parts.push(area);
+  }
+  if (multiple) parts.unshift(el("p", { class: "vote-note" }, vt("choose_up_to", { n: q.max_choices })));
+  if (multiple || wantsText) {
+    const allowed = draft.choices.length >= q.min_choices;
+    parts.push(
+      el(
+        "button",
+        {
+          type: "button",
+          class: "btn btn--primary vote-send",
+          disabled: !allowed,
+          onclick: () => {
+            if (wantsText && !draft.text.trim()) return toast(vt("text_required"));
+            draft.step = "confirm";
+            render();
+          },
+        },
+        vt("send_ballot"),
+      ),
+    );
+  }
+  return el("div", { class: "vote-chooser" }, parts);
+}
+
+function confirmation(vote) {
+  const sending = draft.step === "sending";
+  return el(
+    "div",
+    { class: "vote-confirm", role: "alertdialog", "aria-labelledby": "vote-confirm-title", "data-testid": "vote-confirm" },
+    el("p", { class: "vote-confirm__title", id: "vote-confirm-title" }, vt("confirm_title")),
+    el("p", { class: "vote-confirm__choice" }, vt("you_chose", { choice: choiceText(vote, draft.choices, draft.text.trim()) })),
+    el(
+      "div",
+      { class: "vote-confirm__buttons" },
+      el(
+        "button",
+        { type: "button", class: "btn btn--primary vote-option", disabled: sending, "aria-busy": sending ? "true" : null, onclick: () => send(vote) },
+        sending ? vt("sending") : vt("confirm"),
+      ),
+      el(
+        "button",
+        { type: "button", class: "btn vote-option", disabled: sending, onclick: () => {
+          draft.step = "choose";
+          render();
+        } },
+        vt("back"),
+      ),
+    ),
+  );
+}
+
+async function send(vote) {
+  if (!socket || draft.step === "sending") return;
+  draft.step = "sending";
+  render();
+  const choices = draft.choices;
+  const text = draft.text.trim();
+  try {
+    // The socket keeps the command's id until the server answers, and sends it again after a reconnect:
+    // the server answers a repeated id without counting the ballot twice.
+    const reply = await socket.command("vote.cast", { item_id: vote.id, choices, text });
+    remember(vote.id, reply.receipts);
+    const before = mine.get(vote.id) || {};
+    mine.set(vote.id, { ...before, voted: true, weight: reply.weight, receipts: reply.receipts || before.receipts,
+      choices: vote.secret ? null : choices, text, own_choices: choices, can_change: vote.allow_change });
+    draft = null;
+  } catch (error) {
+    toast(error.message || vt("not_eligible"));
+    draft.step = "choose";
+    if (error.code === "already_voted" || error.code === "vote_closed") {
+      draft = null;
+      mine.delete(vote.id);
+    }
+  }
+  render();
+}
+
+function myVote(vote) {
+  const me = mine.get(vote.id);
+  if (!me && vote.status !== "open") askMine(vote);
+  if (!me || !me.voted) return [];
+  const parts = [
+    el("p", { class: "vote-done", "data-testid": "vote-done" }, me.weight > 1 ? vt("voted_weight", { weight: me.weight }) : vt("voted")),
+  ];
+  const own = me.choices || me.own_choices;
+  if (own) parts.push(el("p", { class: "vote-note" }, vt("your_choice", { choice: choiceText(vote, own, me.text) })));
+  const receipts = me.receipts || remembered(vote.id);
+  if (vote.secret && receipts && receipts.length) {
+    parts.push(
+      el(
+        "div",
+        { class: "vote-receipts", "data-testid": "vote-receipts" },
+        el("p", { class: "vote-receipts__title" }, vt("receipts_title")),
+        el("ul", {}, receipts.map((code) => el("li", {}, el("code", {}, code)))),
+        el("p", { class: "vote-note" }, vt("receipts_note")),
+      ),
+    );
+  }
+  if (vote.status === "open" && me.can_change) {
+    parts.push(el("button", { type: "button", class: "btn", onclick: () => {
+      draft = { voteId: vote.id, choices: [], text: "", step: "choose" };
+      render();
+    } }, vt("change")));
+  }
+  return parts;
+}
+
+function receiptCheck(vote) {
+  const input = el("input", { type: "text", class: "vote-receipt-input", placeholder: vt("receipt_placeholder"),
+    autocomplete: "off", "aria-label": vt("check_receipt") });
+  const out = el("p", { class: "vote-note", "aria-live": "polite" });
+  const known = remembered(vote.id);
+  if (known && known.length) input.value = known[0];
+  const shown = checked.get(vote.id);
+  if (shown) out.textContent = shown;
+  const form = el("form", { class: "vote-receipt-check" }, input,
+    el("button", { type: "submit", class: "btn" }, vt("check_receipt")), out);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const found = await api("GET", `/${vote.id}/receipts?code=${encodeURIComponent(input.value)}`);
+      const text = found.found ? vt("receipt_found", { choice: choiceText(vote, found.ballot.choices, found.ballot.text) })
+        : vt("receipt_missing");
+      checked.set(vote.id, text);
+      out.textContent = text;
+    } catch (error) {
+      out.textContent = error.message;
+    }
+  });
+  return form;
+}
+
+function tick() {
+  const vote = latestVote(state);
+  const node = $("vote-timer");
+  if (!vote || vote.status !== "open" || !vote.deadline || !socket) {
+    node.hidden = true;
+    return;
+  }
+  const left = secondsLeft(vote, socket.now());
+  node.hidden = false;
+  node.dataset.over = left <= 0 ? "yes" : "no";
+  node.textContent = left > 0 ? vt("time_left", { time: formatSeconds(left) }) : vt("time_up");
+}
+
+watchLive({
+  socket: (s) => {
+    socket = s;
+  },
+  ready: () => {
+    // After a reconnect one's own state may have changed elsewhere (another device): ask again.
+    mine.clear();
+    render();
+  },
+});
+
+let queued = false;
+onApplied((next, frame) => {
+  state = next;
+  if (frame && frame.event === "vote.opened") mine.delete(frame.data.id);
+  if (queued) return;
+  queued = true;
+  requestAnimationFrame(() => {
+    queued = false;
+    render();
+  });
+});
+setInterval(tick, 1000);
