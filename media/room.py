@@ -422,6 +422,8 @@ class Room:
                             feed.sinks.add(slot)
                         slot.assign(feed)
             self._send_layout(session)
+        if self.recorder is not None:
+            self.recorder.follow()
 
     def state(self) -> dict[str, Any]:
         sites = {s.site for s in self.sessions.values()} | set(self.order)

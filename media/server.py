@@ -8,6 +8,7 @@ loop, the media loop: a thread of its own in the embedded default, or a ``mediaw
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -31,9 +32,9 @@ class MediaServer:
         return room
 
     def _empty(self, room: Room) -> None:
-        if self.rooms.get(room.meeting_id) is room and not room.sessions and room.recorder is None:
+        if self.rooms.get(room.meeting_id) is room and not room.sessions:
             del self.rooms[room.meeting_id]
-            room._ticker.cancel()
+            asyncio.get_running_loop().create_task(room.close())  # stops a recording too
 
     async def handle(self, info: SessionInfo, frame: dict[str, Any], send: Send) -> None:
         """One ``media`` frame from a socket whose right to the meeting's media has been checked."""

@@ -6,4 +6,6 @@ from media import views
 
 urlpatterns = [
     path("<int:meeting_id>/", views.briefing, name="briefing"),
+    path("<int:meeting_id>/recordings/", views.recordings, name="briefing-recordings"),
+    path("<int:meeting_id>/recordings/<str:name>", views.recording_file, name="briefing-recording"),
 ]

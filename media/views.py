@@ -6,12 +6,13 @@ operators); the media itself is checked again on the socket (media/signaling.py)
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -69,12 +70,7 @@ STRINGS = {
 @vietnamese_by_default
 @login_required
 def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    try:
-        access = live.socket_access(request.user, meeting_id)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
-    except Forbidden as exc:
-        raise PermissionDenied from exc
+    access = _allowed(request, meeting_id)
     meeting = Meeting.objects.select_related("host_unit").get(pk=meeting_id)
     roles = set(access.roles)
     at_remote_site = access.site_id is not None and access.site_id != meeting.host_unit_id
@@ -102,4 +98,42 @@ def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
         },
         "strings": {key: str(value) for key, value in STRINGS.items()},
         "room_url": reverse("live-room", args=[meeting.pk]) if access.participant_id or access.editor else None,
+        "recordings_url": reverse("briefing-recordings", args=[meeting.pk]),
     })
+
+
+def _recordings_dir(meeting_id: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / "recordings" / str(meeting_id)
+
+
+def _allowed(request: HttpRequest, meeting_id: int) -> live.Access:
+    try:
+        return live.socket_access(request.user, meeting_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except Forbidden as exc:
+        raise PermissionDenied from exc
+
+
+@vietnamese_by_default
+@login_required
+def recordings(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """The meeting's recordings, newest first, each playable in the page."""
+    _allowed(request, meeting_id)
+    meeting = Meeting.objects.get(pk=meeting_id)
+    folder = _recordings_dir(meeting_id)
+    files = sorted(folder.glob("*.*"), reverse=True) if folder.is_dir() else []
+    rows = [{"name": f.name, "size_mb": round(f.stat().st_size / 1e6, 1),
+             "url": reverse("briefing-recording", args=[meeting_id, f.name])} for f in files]
+    return render(request, "briefing/recordings.html", {
+        "meeting": meeting, "recordings": rows, "briefing_url": reverse("briefing", args=[meeting_id])})
+
+
+@login_required
+def recording_file(request: HttpRequest, meeting_id: int, name: str) -> FileResponse:
+    _allowed(request, meeting_id)
+    path = _recordings_dir(meeting_id) / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise Http404
+    content_type = "video/webm" if path.suffix == ".webm" else "video/x-matroska"
+    return FileResponse(path.open("rb"), content_type=content_type)

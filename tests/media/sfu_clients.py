@@ -49,7 +49,9 @@ def clip(codec: str = "VP8", frames: int = 60, width: int = 320, height: int = 2
         ctx.bit_rate = bitrate
         ctx.gop_size = 1 if every_key else 10_000
         if codec == "VP8":
-            ctx.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+            # Error resilient: no probabilities carried from frame to frame, so a delta frame after a
+            # keyframe from the other version still decodes (with some drift in the picture).
+            ctx.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "error-resilient": "1"}
         else:
             ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "profile": "baseline",
                            "x264-params": "keyint=10000:scenecut=0:repeat-headers=1"}
