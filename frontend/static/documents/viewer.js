@@ -137,8 +137,17 @@ function showPage() {
     if (current) thumb.setAttribute("aria-current", "page");
     else thumb.removeAttribute("aria-current");
   }
-  const currentThumb = $("thumbs").querySelector(`button[data-page="${page}"]`);
-  if (currentThumb) currentThumb.scrollIntoView({ block: "nearest" });
+  // Bring the current thumbnail into the strip's view, without scrolling the page itself.
+  const strip = $("thumbs");
+  const currentThumb = strip.querySelector(`button[data-page="${page}"]`);
+  if (currentThumb) {
+    const outer = strip.getBoundingClientRect();
+    const inner = currentThumb.getBoundingClientRect();
+    strip.scrollBy({
+      left: inner.left - outer.left - (outer.width - inner.width) / 2,
+      top: inner.top - outer.top - (outer.height - inner.height) / 2,
+    });
+  }
   renderNotes();
   renderPresentBar();
   scheduleSeen(page);
