@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class VotingConfig(AppConfig):
     name = "meetings.voting"
     label = "voting"
-    verbose_name = _("Votes")
+    verbose_name = _("Votes and elections")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -36,7 +36,7 @@ def summary(item: VotingItem) -> list[tuple[str, Any]]:
     electorate = item.electorate or {}
     return [
         (_("Meeting"), item.meeting.title),
-        (_("Question"), item.question.get("text", "")),
+        (_("Question put to the vote"), item.question.get("text", "")),
         (_("Ballot"), _("Secret ballot") if item.secret else _("Named (open) vote")),
         (_("Rule"), services.item_data(item)["rule_vi"]),
         (_("Opened"), _local(item.opened_at)),

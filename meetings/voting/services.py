@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -467,20 +467,25 @@ def publish(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
 
 # Casting ---------------------------------------------------------------------------------------
 
-def _lock_shared(meeting: Meeting, item_id: Any) -> VotingItem:
-    """The vote's row, locked against closing but not against other ballots."""
+def _lock_shared(meeting: Meeting, item_id: Any, participant_id: int | None) -> tuple[VotingItem, Voter | None]:
+    """The vote's row, locked against closing but not against other ballots (``FOR SHARE`` on PostgreSQL;
+    SQLite has one writer at a time anyway), with the voter's row of its electorate: one query."""
     if not isinstance(item_id, int) or isinstance(item_id, bool):
         raise Invalid(_("“%(name)s” must be a whole number.") % {"name": "item_id"}, "bad_args", field="item_id")
-    if connection.vendor == "postgresql":
-        table = VotingItem._meta.db_table
-        found = list(VotingItem.objects.raw(f"SELECT * FROM {table} WHERE id = %s AND meeting_id = %s FOR SHARE",
-                                            [item_id, meeting.pk]))
-        item = found[0] if found else None
-    else:  # SQLite: one writer at a time anyway
-        item = VotingItem.objects.filter(pk=item_id, meeting=meeting).first()
-    if item is None:
+    items, voters = VotingItem._meta.db_table, Voter._meta.db_table
+    lock = " FOR SHARE OF i" if connection.vendor == "postgresql" else ""
+    found = list(VotingItem.objects.raw(
+        f"SELECT i.*, v.id AS voter_id, v.weight AS voter_weight, v.proxy_holder_id AS voter_holder "
+        f"FROM {items} i LEFT JOIN {voters} v ON v.item_id = i.id AND v.participant_id = %s "
+        f"WHERE i.id = %s AND i.meeting_id = %s{lock}", [participant_id or 0, item_id, meeting.pk]))
+    if not found:
         raise NotFound(_("This vote does not exist in this meeting."))
-    return item
+    item = found[0]
+    voter = None
+    if item.voter_id is not None:
+        voter = Voter(id=item.voter_id, item_id=item.pk, participant_id=participant_id, weight=item.voter_weight,
+                      proxy_holder_id=item.voter_holder)
+    return item, voter
 
 
 def voter_entry(item: VotingItem | int, participant_id: int | None) -> Voter | None:
@@ -509,7 +514,7 @@ def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id
     never the choice, never the receipt codes in clear (see ``reply_view``)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("voting.cast must run inside a transaction")
-    item = _lock_shared(meeting, item_id)
+    item, voter = _lock_shared(meeting, item_id, participant.pk if participant else None)
     if item.status == V.PREPARED:
         raise Invalid(_("This vote has not been opened yet."), "vote_not_open")
     if item.status != V.OPEN:
@@ -519,7 +524,6 @@ def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id
     now = timezone.now()
     if item.deadline is not None and now > item.deadline:
         raise Invalid(_("The time for this vote is up."), "vote_time_up")
-    voter = voter_entry(item, participant.pk if participant else None)
     if voter is None or voter.weight < 1:
         _refuse_non_voter(voter)
     if text is None:
@@ -562,12 +566,20 @@ def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id
 
 
 def _insert_participation(row: Participation) -> None:
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:  # the same voter, at the same moment, through another socket or process
-        raise Conflict(_("You have already voted on this question; a ballot cannot be changed."),
-                       "already_voted") from None
+    """INSERT ... ON CONFLICT DO NOTHING: the unique constraint decides, in one statement, whether this is the
+    voter's first ballot (the same voter at the same moment through another socket or process waits for the
+    other transaction and then inserts nothing)."""
+    fields = [f for f in Participation._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    table = Participation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+                       f"ON CONFLICT (item_id, participant_id) DO NOTHING RETURNING id", values)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        raise Conflict(_("You have already voted on this question; a ballot cannot be changed."), "already_voted")
+    row.pk = inserted[0]
 
 
 def _tally_changed(meeting_id: int, item_id: int) -> None:

@@ -116,6 +116,7 @@ class Command(BaseCommand):
             participants.add_participant(secretary, session, people[username])
         participants.add_participant(secretary, session, people["khach"], role=Participant.Role.GUEST)
         meetings.publish_meeting(secretary, session)
+        self._votes(secretary, session)
         documents_demo.seed_demo(secretary, session, named_users=[chair, people["pct"], people["daibieu.noivu"]])
 
         briefing_day = _next_working_day(today, 4)
@@ -139,6 +140,20 @@ class Command(BaseCommand):
                 secretary, briefing, operator, role=Participant.Role.SITE, can_vote=False, site=units[code]
             )
         meetings.publish_meeting(secretary, briefing)
+
+    def _votes(self, secretary: User, session: Meeting) -> None:
+        """Two prepared votes: a named one on the budget, a secret one on the restructuring plan."""
+        from meetings.voting import services as votes
+
+        items = {i.order: i.pk for i in session.agenda_items.all()}
+        votes.prepare(secretary, session, {
+            "question": "Thông qua dự toán ngân sách địa phương năm 2027", "preset": "approval",
+            "agenda_item_id": items.get(2), "duration": 120,
+        })
+        votes.prepare(secretary, session, {
+            "question": "Phê duyệt đề án sắp xếp đơn vị sự nghiệp công lập", "preset": "approval", "secret": True,
+            "agenda_item_id": items.get(3), "rule": {"threshold": "two_thirds"},
+        })
 
     def _user(self, username: str, full_name: str, unit: Unit, position: str, role: str) -> User:
         user = User(

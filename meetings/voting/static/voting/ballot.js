@@ -199,8 +199,9 @@ async function send(vote) {
     const reply = await socket.command("vote.cast", { item_id: vote.id, choices, text });
     remember(vote.id, reply.receipts);
     const before = mine.get(vote.id) || {};
+    // A secret choice is not kept on the screen (a neighbour's glance); the receipt code is.
     mine.set(vote.id, { ...before, voted: true, weight: reply.weight, receipts: reply.receipts || before.receipts,
-      choices: vote.secret ? null : choices, text, own_choices: choices, can_change: vote.allow_change });
+      choices: vote.secret ? null : choices, text: vote.secret ? "" : text, can_change: vote.allow_change });
     draft = null;
   } catch (error) {
     toast(error.message || vt("not_eligible"));
@@ -220,7 +221,7 @@ function myVote(vote) {
   const parts = [
     el("p", { class: "vote-done", "data-testid": "vote-done" }, me.weight > 1 ? vt("voted_weight", { weight: me.weight }) : vt("voted")),
   ];
-  const own = me.choices || me.own_choices;
+  const own = me.choices;
   if (own) parts.push(el("p", { class: "vote-note" }, vt("your_choice", { choice: choiceText(vote, own, me.text) })));
   const receipts = me.receipts || remembered(vote.id);
   if (vote.secret && receipts && receipts.length) {
