@@ -113,8 +113,16 @@ class Viewer:
 
 
 def meeting_for(user: User, meeting_id: int) -> Meeting:
-    """The meeting, if the person may see it (404 otherwise)."""
-    return permissions.get_visible(user, meeting_id)
+    """The meeting, if the person may see it, or if their unit was asked to prepare one of its documents
+    (404 otherwise)."""
+    try:
+        return permissions.get_visible(user, meeting_id)
+    except NotFound:
+        units = set(permissions.admin_unit_ids(user)) | ({user.unit_id} if user.is_authenticated and user.unit_id else set())
+        if user.is_authenticated and user.role != Role.GUEST and units and Document.objects.filter(
+                meeting_id=meeting_id, preparing_unit_id__in=units).exists():
+            return Meeting.objects.select_related("host_unit", "chair", "secretary", "room", "kind").get(pk=meeting_id)
+        raise
 
 
 def document_for(user: User, document_id: int) -> tuple[Document, Viewer]:

@@ -126,3 +126,16 @@ def test_hostile_uploads_get_the_intake_message(published, people, api, tmp_path
     empty = api(people["lan"]).client.post(f"/api/v1/meetings/{published.pk}/documents", {},
                                            **api(people["lan"]).headers)
     assert empty.status_code == 400 and empty.json()["error"]["code"] == "no_file"
+
+
+def test_a_preparing_unit_outside_the_meeting_sees_only_its_request(requested, published, people, units, api,
+                                                                    make_pdf):
+    from personas import make_user
+
+    thu = make_user("thu", units["finance"], "delegate", "Hồ Thị Thu")  # Sở Tài chính, not invited
+    listed = api(thu).get(f"/meetings/{published.pk}/documents")
+    assert listed.status_code == 200 and [d["title"] for d in listed.json()] == ["Dự toán ngân sách năm 2027"]
+    uploaded = post_file(api(thu), f"/documents/{requested['id']}/versions", make_pdf("v1.pdf", "Dự toán"))
+    assert uploaded.status_code == 201, uploaded.content
+    assert api(thu).get(f"/meetings/{published.pk}").status_code == 404  # the meeting itself stays closed
+    assert api(people["tuan"]).get(f"/meetings/{published.pk}/documents").status_code == 404
