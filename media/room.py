@@ -294,12 +294,14 @@ class Room:
 
     # Sessions --------------------------------------------------------------------------------------
 
-    async def offer(self, info: SessionInfo, sdp: str, send: Send) -> str:
-        """A (new) offer from a socket: its old peer connection, if any, is replaced."""
+    async def offer(self, info: SessionInfo, sdp: str, send: Send, view: list[int] | None = None) -> str:
+        """A (new) offer from a socket: its old peer connection, if any, is replaced. ``view``: the sites
+        its page shows first (as a later ``view`` frame would say)."""
         old = self.sessions.pop(info.id, None)
         if old is not None:
             await self._drop(old)
         session = Session(self, info, send)
+        session.wanted = list(view or [])[:64]
         self.sessions[info.id] = session
         self.names[info.site] = info.site_name
         try:

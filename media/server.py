@@ -44,9 +44,12 @@ class MediaServer:
                 sdp = frame.get("sdp")
                 if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
                     raise MediaError("bad_message", "An offer needs its SDP.")
+                view = frame.get("view") or []
+                if not isinstance(view, list) or not all(isinstance(s, int) for s in view):
+                    raise MediaError("bad_message", "“view” must be a list of site ids.")
                 room = self.room(info.meeting_id, info.main_site)
                 self.where[info.id] = info.meeting_id
-                answer = await room.offer(info, sdp, send)
+                answer = await room.offer(info, sdp, send, view)
                 send({"type": "media", "event": "answer", "sdp": answer})
                 room._send_layout(room.sessions[info.id])
                 return
