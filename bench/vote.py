@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
 import random
@@ -124,7 +125,14 @@ async def wait_all(clients: list[Client], kind: str, seconds: float = 60) -> Non
         await asyncio.sleep(0.005)
 
 
-async def run_vote(urls: list[str], chair_url: str, item: int, origin_of, window: float) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_vote(urls: list[str], chair_url: str, item: int, origin_of, window: float,
+                   server_pids: list[int]) -> dict:
     clients = [Client(u, origin_of(u)) for u in urls]
     sem = asyncio.Semaphore(100)
 
@@ -158,8 +166,10 @@ async def run_vote(urls: list[str], chair_url: str, item: int, origin_of, window
         sent[i] = time.perf_counter()
         acked[i] = await c.command(f"cast-{i}", "vote.cast", item_id=item, choices=[rng.choice(choices)])
 
+    cpu0 = [cpu_seconds(pid) for pid in server_pids]
     t0 = time.perf_counter()
     await asyncio.gather(*(cast(i, c, rng.uniform(0, window)) for i, c in enumerate(connected)))
+    cpu1 = [cpu_seconds(pid) for pid in server_pids]
     ok = [i for i, (_t, r) in acked.items() if r.get("ok")]
     refused = [r for _t, r in acked.values() if not r.get("ok")]
     ack_ms = [(acked[i][0] - sent[i]) * 1000 for i in ok]
@@ -172,7 +182,10 @@ async def run_vote(urls: list[str], chair_url: str, item: int, origin_of, window
         full = next((t for t, f in chair.tallies if f.get("item_id") == item and f.get("voted") == len(ok)), None)
         await asyncio.sleep(0.01)
     frames = [(t, f) for t, f in chair.tallies if f.get("item_id") == item]
-    gaps = [b - a for (a, _f), (b, _g) in zip(frames, frames[1:], strict=False)]
+    # Spacing of the frames as the server sent them (their "at"), and as this client received them.
+    sent_at = sorted(datetime.datetime.fromisoformat(f["at"]).timestamp() for _t, f in frames)
+    gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
+    arrival_gaps = [b - a for (a, _f), (b, _g) in zip(frames, frames[1:], strict=False)]
 
     _t, reply = await chair.command("close", "vote.close", item_id=item)
     if not reply.get("ok"):
@@ -191,10 +204,13 @@ async def run_vote(urls: list[str], chair_url: str, item: int, origin_of, window
         "ballots_sent": len(sent), "acknowledged": len(ok), "refused": len(refused),
         "send_window_s": round(last_sent - t0, 2),
         "ack": quantiles(ack_ms),
+        "server_cpu_ms_per_ballot": round(sum(b - a for a, b in zip(cpu0, cpu1, strict=True)) * 1000 / max(1, len(ok)), 2),
         "all_acknowledged_after_s": round(last_ack - t0, 2),
         "chair_tally_complete_after_s": round(full - t0, 2) if full else None,
         "chair_tally_after_last_ack_ms": round((full - last_ack) * 1000, 1) if full else None,
-        "chair_tally_frames": len(frames), "min_gap_between_tally_frames_ms": round(min(gaps) * 1000, 1) if gaps else None,
+        "chair_tally_frames": len(frames),
+        "min_gap_between_tally_frames_ms": {"sent": round(min(gaps) * 1000, 1) if gaps else None,
+                                            "received": round(min(arrival_gaps) * 1000, 1) if arrival_gaps else None},
         "result_reached_every_client": len(result_ms) == len(connected),
         "result_after_publish": quantiles(result_ms) if result_ms else None,
         "out_of_order": sum(len(c.errors) for c in clients),
@@ -249,7 +265,7 @@ def main() -> None:
         def origin(u: str) -> str:
             return "http://" + urlparse(u).netloc
 
-        result = asyncio.run(run_vote(urls, chair_url, data["item"], origin, args.window))
+        result = asyncio.run(run_vote(urls, chair_url, data["item"], origin, args.window, [p.pid for p in servers]))
         result["server_rss_mib"] = [round(rss_kib(p.pid) / 1024) for p in servers]
     finally:
         for proc in servers:

@@ -3,9 +3,10 @@
 A ballot appends no event. When one commits, ``changed`` marks its vote dirty in this process's hub (on
 the server's event loop); one task per vote then reads the count from the database and sends it to the
 editors' audience only (``publish_frame``: not in the event log, not replayed; a page that connects asks
-``GET .../votes/{id}/tally`` once). A timestamp on the vote's row, claimed with a conditional UPDATE,
-keeps all server processes together to one frame per ``INTERVAL``; ballots in between are counted in
-the next frame, and the last ballot is always followed by a frame that includes it.
+``GET .../votes/{id}/tally`` once). A timestamp on the vote's row, claimed with a conditional UPDATE
+after the count is read, keeps all server processes together to one frame per ``INTERVAL``; ballots in
+between are counted in the next frame, and the last ballot is always followed by a frame that includes
+it. The reads run off the process's database thread, so a burst of queued ballots does not delay them.
 """
 
 from __future__ import annotations
@@ -30,19 +31,21 @@ log = logging.getLogger(__name__)
 INTERVAL = 0.5  # seconds between two tally frames of one vote, across all processes
 
 
-def claim(item_id: int, gap: float = INTERVAL) -> float:
-    """0 when this process may send the vote's frame now, else the seconds to wait for the shared slot."""
+def claim(item_id: int, gap: float = INTERVAL) -> tuple[float, dt.datetime | None]:
+    """(0, the slot's time) when this process may send the vote's frame now, else (seconds to wait, None)."""
     now = timezone.now()
     free = Q(tally_sent_at__isnull=True) | Q(tally_sent_at__lte=now - dt.timedelta(seconds=gap))
     if VotingItem.objects.filter(free, pk=item_id).update(tally_sent_at=now):
-        return 0.0
+        return 0.0, now
     sent = VotingItem.objects.filter(pk=item_id).values_list("tally_sent_at", flat=True).first()
     if sent is None:
-        return 0.0 if not VotingItem.objects.filter(pk=item_id).exists() else 0.01
-    return max(0.01, (sent + dt.timedelta(seconds=gap) - now).total_seconds())
+        return (0.0, now) if not VotingItem.objects.filter(pk=item_id).exists() else (0.01, None)
+    return max(0.01, (sent + dt.timedelta(seconds=gap) - now).total_seconds()), None
 
 
 def frame(item_id: int) -> dict[str, Any] | None:
+    """The count as of now, then the shared slot: the frame is sent only if this process wins the slot, so
+    frames leave at least ``INTERVAL`` apart whichever processes send them (``at`` is the slot's time)."""
     from meetings.voting.services import tally_data
     from realtime.snapshot import current_seq
 
@@ -50,8 +53,11 @@ def frame(item_id: int) -> dict[str, Any] | None:
     if item is None:
         return None
     # The seq makes a socket send the events up to it first (the vote.opened this tally belongs to).
-    return {"type": "vote.tally", "seq": current_seq(item.meeting_id), **tally_data(item),
-            "at": timezone.now().isoformat()}
+    data = {"type": "vote.tally", "seq": current_seq(item.meeting_id), **tally_data(item)}
+    wait, at = claim(item_id)
+    if at is None:
+        return {"wait": wait}
+    return {**data, "at": at.isoformat()}
 
 
 class Hub:
@@ -77,16 +83,20 @@ class Hub:
         from realtime.audience import EDITORS
         from realtime.publish import frame_message, send_all
 
+        # Off the process's database thread: during a burst that thread has hundreds of ballots queued, and
+        # the chair's count would wait behind all of them.
+        frame_async = database_sync_to_async(frame, thread_sensitive=False)
         try:
             while item_id in self.dirty:
-                wait = await database_sync_to_async(claim)(item_id)
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                    continue
                 self.dirty.discard(item_id)
-                data = await database_sync_to_async(frame)(item_id)
-                if data is not None:
-                    await send_all([frame_message(meeting_id, data, EDITORS)])
+                data = await frame_async(item_id)
+                if data is None:
+                    break
+                if "wait" in data:  # another process sent one a moment ago: count again when the slot is free
+                    self.dirty.add(item_id)
+                    await asyncio.sleep(data["wait"])
+                    continue
+                await send_all([frame_message(meeting_id, data, EDITORS)])
         except Exception:
             log.exception("tally broadcast for vote %s failed", item_id)
             self.dirty.discard(item_id)  # the next ballot tries again
