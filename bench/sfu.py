@@ -425,6 +425,7 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
                         "view": [want]})
             async for reply in replies:
                 if reply.get("event") == "answer":
+                    stats["answered"] = time.monotonic() - started
                     await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
                     break
             stats["writer"] = writer
@@ -443,6 +444,7 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
     print(json.dumps({
         "fps": [p["measured"] / elapsed for p in peers],
         "first": [p["first"] for p in peers],
+        "answered": [p.get("answered") for p in peers],
         "latency": [x for p in peers for x in p["latency"]],
     }), flush=True)
 
@@ -530,6 +532,7 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
         fps = [x for r in results for x in r.get("fps", [])]
         first = [x for r in results for x in r.get("first", []) if x is not None]
         latency = [x for r in results for x in r.get("latency", [])]
+        answered = [x for r in results for x in r.get("answered", []) if x is not None]
         stop(pubs)
         lags = None
         if lag_file is not None:
@@ -539,6 +542,7 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
             "kind": kind, "streams": streams, "publishers": publishers, "cpu": cpu,
             "received": len(fps), "fps_median": statistics.median(fps) if fps else 0, "fps_min": min(fps, default=0),
             "first_p50": percentile(first, 50), "first_max": max(first, default=None),
+            "answer_p50": percentile(answered, 50), "answer_max": max(answered, default=None),
             "lat_p50": percentile(latency, 50), "lat_p95": percentile(latency, 95),
             "lag_p50": percentile(lags or [], 50), "lag_p99": percentile(lags or [], 99), "lag_max": max(lags or [0]),
         }

@@ -3,6 +3,7 @@
     phonghop start [--demo] [--host H] [--port P]   migrate, (seed demo data), serve with Daphne
     phonghop demo                                 seed the demo province and print its logins
     phonghop manage <django command ...>          any manage.py command
+    phonghop mediaworker --name N                 a media worker for video briefings (needs REDIS_URL)
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     start.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     start.add_argument("--port", default=os.environ.get("PORT", "8000"))
     sub.add_parser("demo", help="seed the demo province and print its logins")
+    worker = sub.add_parser("mediaworker", help="run a media worker for video briefings (needs REDIS_URL)")
+    worker.add_argument("--name", required=True)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -57,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
                                     "config.asgi:application"])
     elif args.command == "demo":
         _prepare(True)
+    elif args.command == "mediaworker":
+        execute_from_command_line(["phonghop", "mediaworker", "--name", args.name])
     elif args.command == "manage":
         execute_from_command_line(["phonghop", *args.args])
 

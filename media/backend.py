@@ -123,10 +123,11 @@ class WorkerBackend(MediaBackend):
     """Media workers over the channel layer; the replies of all sockets of this process come back to
     one channel, read by one task that hands each to its socket's ``send``."""
 
-    def __init__(self, workers: list[str]) -> None:
+    def __init__(self, workers: list[str], layer: Any = None) -> None:
         if not workers:
             raise RuntimeError("PHONGHOP_MEDIA_BACKEND=workers needs PHONGHOP_MEDIA_WORKERS")
         self.workers = workers
+        self._layer = layer
         self.sends: dict[str, Send] = {}
         self.reply_channel: str | None = None
         self.listener: asyncio.Task | None = None
@@ -134,11 +135,10 @@ class WorkerBackend(MediaBackend):
     def channel(self, meeting_id: int) -> str:
         return worker_channel(self.workers[meeting_id % len(self.workers)])
 
-    @staticmethod
-    def layer() -> Any:
+    def layer(self) -> Any:
         from channels.layers import get_channel_layer
 
-        return get_channel_layer()
+        return self._layer or get_channel_layer()
 
     async def _listen(self) -> None:
         if self.listener is None or self.listener.done():

@@ -289,6 +289,7 @@ class Room:
         self.keyframe_requests = 0
         self.recorder: Any = None
         self._quality: dict[int, dict[str, Any]] = {}
+        self._relayout_pending = False
         self._ticks = 0
         self._ticker = asyncio.get_running_loop().create_task(self._tick_loop())
 
@@ -309,7 +310,7 @@ class Room:
         except BaseException:
             self.sessions.pop(info.id, None)
             await session.close()
-            self.relayout()
+            self.relayout_soon()
             raise
         if session.feeds:
             previous = self.publishers.get(info.site)
@@ -320,7 +321,7 @@ class Room:
                 for feed in previous.feeds:
                     feed.close()
                 previous.send({"type": "media", "event": "replaced"})
-        self.relayout()
+        self.relayout_soon()
         return answer
 
     async def candidate(self, session_id: str, candidate: dict[str, Any] | None) -> None:
@@ -333,7 +334,7 @@ class Room:
         if session is None:
             return
         await self._drop(session)
-        self.relayout()
+        self.relayout_soon()
         if not self.sessions and self.on_empty is not None:
             self.on_empty(self)
 
@@ -357,7 +358,7 @@ class Room:
 
     def feed_started(self, feed: Feed) -> None:
         if self.publishers.get(feed.site) is feed.session:
-            self.relayout()
+            self.relayout_soon()
 
     # Chair controls --------------------------------------------------------------------------------
 
@@ -409,8 +410,20 @@ class Room:
         mine = [key for key in feeds if key[0] == session.site]
         return selection.choose(len(session.audio), preferred, list(feeds), mine)
 
+    def relayout_soon(self) -> None:
+        """One relayout for everything that happens in this turn of the loop (a burst of joins)."""
+        if not self._relayout_pending:
+            self._relayout_pending = True
+            asyncio.get_running_loop().call_soon(self._relayout_due)
+
+    def _relayout_due(self) -> None:
+        self._relayout_pending = False
+        if self.sessions:
+            self.relayout()
+
     def relayout(self) -> None:
         videos, sounds = self.live_feeds("video"), self.live_feeds("audio")
+        state = self.state()
         for session in list(self.sessions.values()):
             for slots, feeds, chosen in ((session.video, videos, self.video_for(session, videos)),
                                          (session.audio, sounds, self.audio_for(session, sounds))):
@@ -423,7 +436,7 @@ class Room:
                         if feed is not None:
                             feed.sinks.add(slot)
                         slot.assign(feed)
-            self._send_layout(session)
+            self._send_layout(session, state)
         if self.recorder is not None:
             self.recorder.follow()
 
@@ -443,13 +456,13 @@ class Room:
                       for site in sorted(sites, key=lambda s: (s != self.main_site, self.names.get(s, ""), s))],
         }
 
-    def _send_layout(self, session: Session) -> None:
+    def _send_layout(self, session: Session, state: dict[str, Any] | None = None) -> None:
         def slots(pairs: list[tuple[str, Slot]]) -> list[dict[str, Any]]:
             return [{"mid": mid, "site": slot.source.site if slot.source else None,
                      "label": slot.source.label if slot.source else None} for mid, slot in pairs]
 
         frame = {"type": "media", "event": "layout", "video": slots(session.video), "audio": slots(session.audio),
-                 **self.state(), "you": {"site": session.site, "publishing": self.publishers.get(session.site) is session,
+                 **(state or self.state()), "you": {"site": session.site, "publishing": self.publishers.get(session.site) is session,
                                          "muted": session.site in self.muted}}
         text = json.dumps(frame, sort_keys=True)
         if text != session.last_layout:

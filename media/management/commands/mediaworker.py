@@ -1,0 +1,29 @@
+"""``manage.py mediaworker --name N``: a media worker process (media/worker.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Run a media worker: video briefings of the meetings that PHONGHOP_MEDIA_WORKERS assigns to this name."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True, help="this worker's name, as listed in PHONGHOP_MEDIA_WORKERS")
+
+    def handle(self, *args, name: str, **options):
+        from media.worker import Worker
+
+        if "redis" not in settings.CHANNEL_LAYERS["default"]["BACKEND"].lower():
+            raise CommandError("A media worker is reached through the channel layer: set REDIS_URL.")
+        if name not in settings.PHONGHOP_MEDIA_WORKERS:
+            self.stderr.write(f"note: {name!r} is not in PHONGHOP_MEDIA_WORKERS; no meeting will be sent here")
+        self.stdout.write(f"media worker {name} listening on mediaworker.{name}")
+        try:
+            asyncio.run(Worker(name, get_channel_layer()).run())
+        except KeyboardInterrupt:
+            pass
