@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def toggle(room: Any, on: bool) -> None:
         if not room.settings.record_dir:
             from media.room import MediaError
 
-            raise MediaError("not_configured", "Recording is not configured on this server.")
+            raise MediaError("not_configured", _("Recording is not configured on this server."))
         room.recorder = Recorder(room, Path(room.settings.record_dir))
         room.recorder.follow()
     elif not on and room.recorder is not None:

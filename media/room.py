@@ -26,6 +26,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.codecs import is_rtx
 from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription, candidate_from_sdp
+from django.utils.translation import gettext as _
 
 from media import codecs, selection
 from media.forwarding import Slot, is_keyframe, on_keyframe_request, send_pli, tap_receiver
@@ -184,7 +185,7 @@ class Session:
         try:
             description = SessionDescription.parse(offer)
         except Exception as e:
-            raise MediaError("bad_sdp", "The offer is not valid SDP.") from e
+            raise MediaError("bad_sdp", _("The offer is not valid SDP.")) from e
         settings = self.room.settings
         pc = RTCPeerConnection(settings.rtc_configuration())
         self.pc = pc
@@ -196,7 +197,7 @@ class Session:
             if media.direction in ("sendonly", "sendrecv"):
                 published[media.kind] += 1
                 if published[media.kind] > (2 if media.kind == "video" else 1):
-                    raise MediaError("bad_sdp", "Send at most one microphone, one camera and one screen.")
+                    raise MediaError("bad_sdp", _("Send at most one microphone, one camera and one screen."))
                 label = SCREEN if media.kind == "video" and published["video"] == 2 else CAMERA
                 feed = Feed(self.room, self, media.kind, label)
                 transceiver = pc.addTransceiver(media.kind, direction="recvonly")
@@ -228,7 +229,8 @@ class Session:
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as e:
             log.info("media: offer of session %s refused: %s", self.info.id, e)
-            raise MediaError("codec", f"The offer must allow {settings.video_codec} video and Opus audio.") from e
+            raise MediaError("codec", _("The offer must allow %(codec)s video and Opus audio.")
+                             % {"codec": settings.video_codec}) from e
         for slots in (self.video, self.audio):
             slots[:] = [(slot.transceiver.mid, slot) for _mid, slot in slots]  # type: ignore[attr-defined]
         for feed, transceiver in inputs:

@@ -12,6 +12,8 @@ import asyncio
 import logging
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from media.room import MediaError, MediaSettings, Room, Send, SessionInfo
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,10 @@ class MediaServer:
             if action == "offer":
                 sdp = frame.get("sdp")
                 if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
-                    raise MediaError("bad_message", "An offer needs its SDP.")
+                    raise MediaError("bad_message", _("An offer needs its SDP."))
                 view = frame.get("view") or []
                 if not isinstance(view, list) or not all(isinstance(s, int) for s in view):
-                    raise MediaError("bad_message", "“view” must be a list of site ids.")
+                    raise MediaError("bad_message", _("“view” must be a list of site ids."))
                 room = self.room(info.meeting_id, info.main_site)
                 self.where[info.id] = info.meeting_id
                 answer = await room.offer(info, sdp, send, view)
@@ -57,20 +59,20 @@ class MediaServer:
             if action == "leave":
                 return await self.close(info.id)
             if room is None or info.id not in room.sessions:
-                raise MediaError("no_session", "Send an offer first.")
+                raise MediaError("no_session", _("Send an offer first."))
             if action == "ice":
                 await room.candidate(info.id, frame.get("candidate"))
             elif action == "view":
                 sites = frame.get("sites")
                 if not isinstance(sites, list) or not all(isinstance(s, int) for s in sites):
-                    raise MediaError("bad_message", "“sites” must be a list of site ids.")
+                    raise MediaError("bad_message", _("“sites” must be a list of site ids."))
                 room.view(info.id, sites)
             elif action in ("mute", "spotlight", "record"):
                 if not info.controls:
-                    raise MediaError("forbidden", "Only the chair or the secretary can do this.")
+                    raise MediaError("forbidden", _("Only the chair or the secretary can do this."))
                 await self.control(info.meeting_id, action, frame)
             else:
-                raise MediaError("bad_message", "Unknown media action.")
+                raise MediaError("bad_message", _("Unknown media action."))
         except MediaError as e:
             send({"type": "media", "event": "error", "action": action, "code": e.code, "message": e.message})
 
@@ -80,13 +82,13 @@ class MediaServer:
         if room is None:
             if action in ("floor", "close"):
                 return
-            raise MediaError("no_session", "The briefing has not started.")
+            raise MediaError("no_session", _("The briefing has not started."))
         site = args.get("site")
         if site is not None and not isinstance(site, int):
-            raise MediaError("bad_message", "“site” must be a site id.")
+            raise MediaError("bad_message", _("“site” must be a site id."))
         if action == "mute":
             if site is None:
-                raise MediaError("bad_message", "Which site?")
+                raise MediaError("bad_message", _("Which site?"))
             room.mute(site, bool(args.get("muted", True)))
         elif action == "spotlight":
             room.set_spotlight(site)

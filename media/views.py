@@ -58,7 +58,7 @@ STRINGS = {
     "not_shown": _("Not shown on this page"),
     "no_video": _("No video"),
     "page": _("Page %(page)s of %(pages)s"),
-    "quality": _("%(kbps)s kbit/s · loss %(loss)s%% · %(rtt)s ms"),
+    "quality": _("%(kbps)s kbit/s · loss %(loss)s · %(rtt)s ms"),
     "quality_unknown": _("no figures yet"),
     "recording": _("Recording"),
     "start_recording": _("Start recording"),

@@ -394,7 +394,7 @@ function render() {
 function qualityText(site) {
   const q = state.quality[String(site)];
   if (!q || q.kbps == null) return t("quality_unknown");
-  const loss = q.loss_up == null ? "–" : (100 * q.loss_up).toFixed(1);
+  const loss = q.loss_up == null ? "–" : `${(100 * q.loss_up).toFixed(1)} %`;
   return t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
 }
 
