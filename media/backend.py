@@ -66,7 +66,7 @@ class InProcessBackend(MediaBackend):
     def _start(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self.loop is None:
-                self.server = MediaServer(self.settings)
+                self.server = MediaServer(self.settings, roll_call=True)
                 if self.own_thread:
                     loop = asyncio.new_event_loop()
                     self.thread = threading.Thread(target=self._run, args=(loop,), name="media-loop", daemon=True)

@@ -221,7 +221,11 @@ class Session:
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
-            if pc.connectionState == "failed" and self.pc is pc:
+            if self.pc is not pc:
+                return
+            if pc.connectionState == "connected":
+                self.room.site_connected(self)
+            elif pc.connectionState == "failed":
                 await self.room.leave(self.info.id)
 
         try:
@@ -277,8 +281,11 @@ class Room:
     """The media of one meeting. Everything here runs on the media loop."""
 
     def __init__(self, meeting_id: int, main_site: int, settings: MediaSettings,
-                 on_empty: Callable[[Room], None] | None = None) -> None:
+                 on_empty: Callable[[Room], None] | None = None,
+                 on_site_connected: Callable[[int, int], None] | None = None) -> None:
         self.meeting_id, self.main_site, self.settings, self.on_empty = meeting_id, main_site, settings, on_empty
+        self.on_site_connected = on_site_connected
+        self.counted: set[int] = set()  # remote sites already counted in the roll call
         self.sessions: dict[str, Session] = {}
         self.publishers: dict[int, Session] = {}  # site → the session that publishes for it
         self.order: list[int] = []  # publishing sites, in the order they started
@@ -357,6 +364,14 @@ class Room:
         for session in list(self.sessions.values()):
             await session.close()
         self.sessions.clear()
+
+    def site_connected(self, session: Session) -> None:
+        """A remote site's connection came up: its people count as present online (media/attendance.py)."""
+        if session.site == self.main_site or session.site in self.counted:
+            return
+        self.counted.add(session.site)
+        if self.on_site_connected is not None:
+            self.on_site_connected(self.meeting_id, session.site)
 
     def feed_started(self, feed: Feed) -> None:
         if self.publishers.get(feed.site) is feed.session:

@@ -22,16 +22,32 @@ MAX_SDP = 60_000
 
 
 class MediaServer:
-    def __init__(self, settings: MediaSettings) -> None:
+    def __init__(self, settings: MediaSettings, roll_call: bool = False) -> None:
+        """``roll_call``: count a remote site that connects as online attendance (needs Django's database)."""
         self.settings = settings
+        self.roll_call = roll_call
         self.rooms: dict[int, Room] = {}
         self.where: dict[str, int] = {}  # session id → meeting id
 
     def room(self, meeting_id: int, main_site: int) -> Room:
         room = self.rooms.get(meeting_id)
         if room is None:
-            room = self.rooms[meeting_id] = Room(meeting_id, main_site, self.settings, self._empty)
+            room = self.rooms[meeting_id] = Room(meeting_id, main_site, self.settings, self._empty,
+                                                 self._site_connected if self.roll_call else None)
         return room
+
+    def _site_connected(self, meeting_id: int, site_id: int) -> None:
+        from channels.db import database_sync_to_async
+
+        from media.attendance import site_connected
+
+        async def mark() -> None:
+            try:
+                await database_sync_to_async(site_connected)(meeting_id, site_id)
+            except Exception:
+                log.exception("meeting %s: roll call of site %s failed", meeting_id, site_id)
+
+        asyncio.get_running_loop().create_task(mark())
 
     def _empty(self, room: Room) -> None:
         if self.rooms.get(room.meeting_id) is room and not room.sessions:

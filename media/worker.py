@@ -25,7 +25,7 @@ class Worker:
     def __init__(self, name: str, layer: Any, server: MediaServer | None = None) -> None:
         self.name, self.layer = name, layer
         self.channel = worker_channel(name)
-        self.server = server or MediaServer(settings_from_django())
+        self.server = server or MediaServer(settings_from_django(), roll_call=True)
         self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self.chains: dict[str, asyncio.Future] = {}
 

@@ -5,6 +5,8 @@ the sites are aiortc peer connections signalled through ``media`` frames on the 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from rt_client import Client
 from sfu_clients import Site, wait_for
@@ -139,3 +141,28 @@ async def test_the_meeting_ending_closes_the_briefing(briefing, connect, sites, 
     assert await wait_for(lambda: briefing.pk not in backend.server.rooms, 2)
 
 
+
+
+async def test_a_connected_remote_site_counts_as_online_attendance(briefing, units, connect, sites):
+    from rt_client import db
+
+    from meetings.models import Attendance
+
+    tuan = await connect("tuan", briefing)  # registered at the An Phú district site
+    hoa = await connect("hoa", briefing)  # in the hall: the main site is not counted online
+    sites(await join(tuan, Site("huyen", slots=1)), await join(hoa, Site("tinh", video=False)))
+
+    def attendance():
+        return {a.participant.user.username: (a.status, a.site_id)
+                for a in Attendance.objects.filter(participant__meeting=briefing).select_related("participant__user")}
+
+    seen = {}
+    for _ in range(50):
+        seen = await db(attendance)()
+        if "tuan" in seen:
+            break
+        await asyncio.sleep(0.1)
+    assert seen.get("tuan") == ("online", units["district"].pk)
+    assert "hoa" not in seen
+    event = await tuan.until(lambda f: f["type"] == "event" and f["event"] == "attendance.changed")
+    assert event["data"]["attendance"] == "online"
