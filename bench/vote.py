@@ -32,7 +32,7 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("PHONGHOP_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS = os.environ.get("PHONGHOP_TEST_REDIS", "redis://127.0.0.1:6379/14")
+REDIS = os.environ.get("PHONGHOP_TEST_REDIS", "redis://127.0.0.1:6379/13")
 DB_NAME = "phonghop_bench_vote"
 
 
@@ -240,10 +240,10 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     db_url = scratch_db()
-    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS, PHONGHOP_DATA_DIR="/tmp/phonghop-bench-vote",
-               DJANGO_SETTINGS_MODULE="config.settings", LOG_LEVEL="WARNING",
-               DATABASE_CONN_MAX_AGE=str(args.conn_max_age), PHONGHOP_BALLOT_SECRET="ab" * 32)
-    subprocess.run(["redis-cli", "-u", REDIS, "flushdb"], check=False, capture_output=True)
+    # A channel prefix of its own: other runs on the same Redis (bench/fanout) are left alone.
+    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS, CHANNEL_PREFIX=f"benchvote{os.getpid()}",
+               PHONGHOP_DATA_DIR="/tmp/phonghop-bench-vote", DJANGO_SETTINGS_MODULE="config.settings",
+               LOG_LEVEL="WARNING", DATABASE_CONN_MAX_AGE=str(args.conn_max_age), PHONGHOP_BALLOT_SECRET="ab" * 32)
     print(f"setting up {args.clients} delegates ...", flush=True)
     setup = subprocess.run([sys.executable, str(ROOT / "bench" / "vote_setup.py"), str(args.clients),
                             *(["--secret"] if args.secret else [])],
