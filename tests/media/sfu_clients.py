@@ -166,18 +166,19 @@ class Site:
 
     def __init__(self, name: str, *, video: bool = True, audio: bool = False, loud: bool = False,
                  slots: int = 1, audio_slots: int = 0, codec: str = "VP8", clip_source: Clip | None = None,
-                 keep_arrivals: bool = False) -> None:
+                 keep_arrivals: bool = False, screen: bool = False) -> None:
         self.name, self.codec = name, codec
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.video = ClipTrack(clip_source or clip(codec)) if video else None
         self.audio = ToneTrack(loud) if audio else None
+        self.screen = ClipTrack(clip_source or clip(codec)) if screen else None
         self.keep_arrivals = keep_arrivals
         self.received: dict[str, Received] = {}  # by mid
         self.mids: dict[Any, str] = {}
         self.layouts: list[dict[str, Any]] = []
         self.clock: Callable[[], int] | None = None
         self.frames: list[dict[str, Any]] = []
-        for kind, track in (("audio", self.audio), ("video", self.video)):
+        for kind, track in (("audio", self.audio), ("video", self.video), ("video", self.screen)):
             if track is not None:
                 t = self.pc.addTransceiver(track, direction="sendonly")
                 t.setCodecPreferences(codecs.preferences(kind, codec))

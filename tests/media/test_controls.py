@@ -79,3 +79,21 @@ async def test_the_loudest_site_is_signalled_as_the_speaker_and_seen(server, sit
     assert commune.layout["speaker"] == 2
     assert commune.layout["audio"][0]["site"] == 2
     assert commune.layout["video"][0]["site"] == 1
+
+
+async def test_a_shared_screen_comes_first_for_every_site(server, sites, media_settings):
+    media_settings.max_videos = 2
+    sites(await join(server, Site("tinh", slots=0), info(site=1)))
+    sites(await join(server, Site("huyen-a", slots=0), info(site=3)))
+    presenter = sites(await join(server, Site("huyen", slots=0, screen=True), info(site=2)))
+    commune = sites(await join(server, Site("xa", video=False, slots=2), info(site=9)))
+
+    def shown():
+        return {(slot["site"], slot["label"]) for slot in (commune.layout or {}).get("video", [])}
+
+    # Two slots, three sites with cameras and one screen: the screen, then the chair's (here the main) site.
+    assert await wait_for(lambda: shown() == {(2, "screen"), (1, "camera")}, 5), shown()
+    mid = next(slot["mid"] for slot in commune.layout["video"] if slot["label"] == "screen")
+    assert await wait_for(lambda: commune.count(mid) >= 10, 5)
+    assert commune.received[mid].first_keyframe
+    assert presenter.screen.index > 0

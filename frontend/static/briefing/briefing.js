@@ -57,6 +57,7 @@ const state = {
   restartTimer: null,
   lastView: "",
   selfVideo: null,
+  screen: null, // MediaStream of a shared screen: a second video this site sends
 };
 
 // The socket --------------------------------------------------------------------------------------
@@ -155,8 +156,11 @@ async function startPeer() {
   const pc = new RTCPeerConnection({ iceServers: media.ice_servers || [] });
   state.pc = pc;
   if (state.publish && state.local) {
-    for (const track of state.local.getTracks()) {
-      pin(pc.addTransceiver(track, { direction: "sendonly", streams: [state.local] }), track.kind);
+    // The order matters to the server: microphone, camera, then (second video) the shared screen.
+    const tracks = [...state.local.getAudioTracks(), ...state.local.getVideoTracks()];
+    for (const track of tracks) pin(pc.addTransceiver(track, { direction: "sendonly", streams: [state.local] }), track.kind);
+    if (state.screen) {
+      for (const track of state.screen.getVideoTracks()) pin(pc.addTransceiver(track, { direction: "sendonly", streams: [state.screen] }), "video");
     }
   }
   for (let i = 0; i < media.max_videos; i += 1) pin(pc.addTransceiver("video", { direction: "recvonly" }), "video");
@@ -239,6 +243,10 @@ function renderControls() {
   cam.textContent = state.cameraOn ? t("camera_off") : t("camera_on");
   cam.setAttribute("aria-pressed", state.cameraOn ? "false" : "true");
   mic.disabled = cam.disabled = !state.publish;
+  const share = $("toggle-screen");
+  share.textContent = state.screen ? t("stop_screen") : t("share_screen");
+  share.setAttribute("aria-pressed", state.screen ? "true" : "false");
+  share.disabled = !state.publish || !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
   const rec = $("toggle-recording");
   if (rec) rec.textContent = state.layout && state.layout.recording ? t("stop_recording") : t("start_recording");
   $("recording").hidden = !(state.layout && state.layout.recording);
@@ -277,6 +285,25 @@ async function switchDevice(kind, deviceId) {
   }
   state.local.addTrack(track);
   render();
+}
+
+// A shared screen is a second video: a new offer (the server never adds m-lines by itself).
+async function toggleScreen() {
+  if (state.screen) {
+    for (const track of state.screen.getTracks()) track.stop();
+    state.screen = null;
+  } else {
+    try {
+      state.screen = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+    } catch (err) {
+      return;
+    }
+    state.screen.getVideoTracks()[0].addEventListener("ended", () => {
+      if (state.screen) toggleScreen();
+    });
+  }
+  renderControls();
+  if (state.joined && socket.ready) await startPeer();
 }
 
 // Drawing ----------------------------------------------------------------------------------------
@@ -336,6 +363,18 @@ function tile(site, { large = false } = {}) {
   );
 }
 
+function screenTile(slot) {
+  let video = state.videos.get(slot.mid);
+  if (!video) {
+    video = el("video", { autoplay: true, playsinline: true, muted: true, dataset: { mid: slot.mid } });
+    video.muted = true;
+    state.videos.set(slot.mid, video);
+  }
+  if (video.srcObject !== state.streams.get(slot.mid)) video.srcObject = state.streams.get(slot.mid);
+  return el("figure", { class: "tile tile--screen", dataset: { site: slot.site } }, video,
+    el("figcaption", { class: "tile__label" }, el("span", { class: "tile__name" }, `${t("shared_screen")} · ${siteName(slot.site)}`)));
+}
+
 function selfTile() {
   if (!state.selfVideo) {
     state.selfVideo = el("video", { autoplay: true, playsinline: true, muted: true });
@@ -361,7 +400,8 @@ function render() {
   const stageSites = [...new Set([layout.chair_site, layout.spotlight, layout.speaker])]
     .filter((s) => s != null && s !== mine && layout.sites.some((row) => row.site === s))
     .slice(0, 2);
-  $("stage").replaceChildren(...stageSites.map((s) => tile(s, { large: true })));
+  const screens = layout.video.filter((slot) => slot.label === "screen" && state.streams.has(slot.mid));
+  $("stage").replaceChildren(...screens.map(screenTile), ...stageSites.map((s) => tile(s, { large: true })));
 
   const others = layout.sites.map((row) => row.site).filter((s) => s !== mine && !stageSites.includes(s));
   const pages = Math.max(1, Math.ceil(others.length / PAGE_SIZE));
@@ -457,6 +497,7 @@ $("toggle-camera").addEventListener("click", () => {
   if (track) track.enabled = state.cameraOn;
   renderControls();
 });
+$("toggle-screen").addEventListener("click", () => toggleScreen());
 $("mic-select").addEventListener("change", (ev) => switchDevice("audio", ev.target.value));
 $("camera-select").addEventListener("change", (ev) => switchDevice("video", ev.target.value));
 $("page-prev").addEventListener("click", () => {
