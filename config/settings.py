@@ -177,6 +177,7 @@ PHONGHOP_MEDIA_MAX_VIDEOS = envint("PHONGHOP_MEDIA_MAX_VIDEOS", 6)  # videos one
 PHONGHOP_MEDIA_MAX_AUDIO = envint("PHONGHOP_MEDIA_MAX_AUDIO", 4)  # sounds one site receives at most
 PHONGHOP_MEDIA_VIDEO_CODEC = (env("PHONGHOP_MEDIA_VIDEO_CODEC") or "VP8").upper()  # VP8 or H264
 PHONGHOP_MEDIA_BACKEND = env("PHONGHOP_MEDIA_BACKEND") or "thread"  # thread | loop | workers
+PHONGHOP_MEDIA_UDP_PORTS = env("PHONGHOP_MEDIA_UDP_PORTS") or ""  # e.g. 40000-40999; empty: any free port
 PHONGHOP_MEDIA_WORKERS = envlist("PHONGHOP_MEDIA_WORKERS", [])  # names of `phonghop mediaworker --name`
 
 LOGGING = {

@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Coroutine
 from typing import Any
 
+from media.ports import new_loop, parse_range
 from media.room import MediaError, MediaSettings, Send, SessionInfo
 from media.server import MediaServer
 
@@ -41,6 +42,7 @@ def settings_from_django() -> MediaSettings:
         max_audio=settings.PHONGHOP_MEDIA_MAX_AUDIO,
         video_codec=settings.PHONGHOP_MEDIA_VIDEO_CODEC,
         record_dir=str(settings.MEDIA_ROOT / "recordings"),
+        udp_ports=parse_range(settings.PHONGHOP_MEDIA_UDP_PORTS),
     )
 
 
@@ -68,7 +70,7 @@ class InProcessBackend(MediaBackend):
             if self.loop is None:
                 self.server = MediaServer(self.settings, roll_call=True)
                 if self.own_thread:
-                    loop = asyncio.new_event_loop()
+                    loop = new_loop(self.settings.udp_ports)
                     self.thread = threading.Thread(target=self._run, args=(loop,), name="media-loop", daemon=True)
                     self.thread.start()
                     self.loop = loop

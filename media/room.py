@@ -55,6 +55,7 @@ class MediaSettings:
     video_codec: str = "VP8"
     keyframe_interval: float = 0.5  # at most one keyframe request per publisher per this many seconds
     record_dir: str = ""
+    udp_ports: tuple[int, int] | None = None  # the media loop binds ICE candidates in this range (media/ports.py)
 
     def rtc_configuration(self) -> RTCConfiguration:
         """Always an explicit list: with none, aiortc would ask a public STUN server."""

@@ -103,3 +103,19 @@ async def test_an_offer_without_the_room_codec_is_refused(server, sites, media_s
     await server.handle(info(site=2), await site.offer(), replies.append)
     assert replies[-1]["event"] == "error" and replies[-1]["code"] == "codec"
     assert not server.rooms[1].sessions
+
+
+async def test_the_media_loop_binds_its_candidates_in_the_configured_udp_range(sites):
+    from media.backend import InProcessBackend
+    from media.room import MediaSettings
+
+    backend = InProcessBackend(MediaSettings(max_videos=1, udp_ports=(41000, 41019)))
+    try:
+        replies = []
+        site = sites(Site("xa", video=False))
+        await backend.request(info(site=2), await site.offer(), replies.append)
+        answer = next(r for r in replies if r.get("event") == "answer")
+        ports = [int(line.split()[5]) for line in answer["sdp"].splitlines() if line.startswith("a=candidate:")]
+        assert ports and all(41000 <= port <= 41019 for port in ports), ports
+    finally:
+        backend.stop()
