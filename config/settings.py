@@ -98,8 +98,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL and a busy timeout let the one-process default take concurrent writes without "database is locked".
+    # IMMEDIATE: a transaction takes the write lock when it begins. A deferred one that read first and
+    # then writes fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT) when another thread wrote in
+    # between (the live tally, the meeting-book builder); an immediate one waits up to the timeout instead.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {"timeout": 20, "transaction_mode": "IMMEDIATE",
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
