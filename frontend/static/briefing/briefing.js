@@ -41,6 +41,7 @@ function el(tag, attrs = {}, ...children) {
 const RESTART_AFTER_MS = 4000; // a peer connection "disconnected" this long is replaced
 const GATHER_WAIT_MS = 2000;
 const PAGE_SIZE = Math.max(1, media.max_videos - 2);
+const VIEW_EVERY_MS = 1500;
 
 const state = {
   joined: false,
@@ -58,6 +59,9 @@ const state = {
   lastView: "",
   selfVideo: null,
   screen: null, // MediaStream of a shared screen: a second video this site sends
+  wantedView: [],
+  viewTimer: null,
+  viewSentAt: 0,
 };
 
 // The socket --------------------------------------------------------------------------------------
@@ -181,8 +185,8 @@ async function startPeer() {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc); // the offer carries every candidate: no trickling over a rate-limited socket
   if (pc !== state.pc) return;
-  state.lastView = "";
-  send({ action: "offer", sdp: pc.localDescription.sdp });
+  state.lastView = JSON.stringify(state.wantedView);
+  send({ action: "offer", sdp: pc.localDescription.sdp, view: state.wantedView });
 }
 
 function scheduleRestart(delay) {
@@ -411,11 +415,12 @@ function render() {
   $("page-label").textContent = t("page", { page: state.page + 1, pages });
   $("site-grid").replaceChildren(...(state.joined && state.publish ? [selfTile()] : []), ...shown.map((s) => tile(s)));
 
-  // Tell the server which sites this page shows, so they get the free slots.
-  const view = JSON.stringify(shown);
-  if (view !== state.lastView && state.pc) {
-    state.lastView = view;
-    send({ action: "view", sites: shown });
+  // Tell the server which sites this page shows, so they get the free slots. At most one "view" per
+  // VIEW_EVERY_MS: a burst of sites joining must not spend the socket's frame allowance (60 per 10 s).
+  state.wantedView = shown;
+  if (JSON.stringify(shown) !== state.lastView && state.pc && !state.viewTimer) {
+    const due = Math.max(0, state.viewSentAt + VIEW_EVERY_MS - Date.now());
+    state.viewTimer = setTimeout(sendView, due);
   }
 
   // Sounds: one <audio> per audio slot; the server already left out muted sites and this site.
@@ -429,6 +434,15 @@ function render() {
     const stream = state.streams.get(slot.mid) || null;
     if (audio.srcObject !== stream) audio.srcObject = stream;
   }
+}
+
+function sendView() {
+  state.viewTimer = null;
+  const view = JSON.stringify(state.wantedView);
+  if (view === state.lastView || !state.pc) return;
+  state.lastView = view;
+  state.viewSentAt = Date.now();
+  send({ action: "view", sites: state.wantedView });
 }
 
 function qualityText(site) {
