@@ -106,3 +106,35 @@ def test_a_site_publishes_and_the_main_site_and_another_site_decode_it(sites_mee
             assert hall.locator(f"[data-testid=tile-{district}] video").count() == 1, "the district's tile shows video"
         finally:
             server.stop()
+
+
+def test_the_pages_reconnect_after_a_server_restart(sites_meeting, people, units, monkeypatch):
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("PHONGHOP_MEDIA_VIDEO_CODEC", "VP8")
+    district = units["district"].pk
+
+    def decoded(page) -> int:
+        row = decoded_from(page, district)
+        return row["framesDecoded"] if row else 0
+
+    def until(predicate) -> bool:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.5)
+        return False
+
+    with chromium() as browser:
+        server = DaphneServer().start()
+        try:
+            open_briefing(browser, server, people["tuan"], sites_meeting, publish=True)
+            hall = open_briefing(browser, server, people["minh"], sites_meeting, publish=False)
+            assert until(lambda: decoded(hall) >= DECODED), server.log_tail()
+            offers = hall.evaluate("briefing.offers()")
+            server.restart()  # every socket and peer connection is gone; the pages come back by themselves
+            assert until(lambda: hall.evaluate("briefing.offers()") > offers), "the page offered again"
+            assert until(lambda: decoded(hall) >= DECODED), f"no video after the restart: {server.log_tail()}"
+            assert hall.get_attribute("[data-testid=media-status]", "data-state") == "media_online"
+        finally:
+            server.stop()

@@ -59,6 +59,7 @@ const state = {
   lastView: "",
   selfVideo: null,
   screen: null, // MediaStream of a shared screen: a second video this site sends
+  offers: 0, // peer connections offered so far (one more after every reconnection)
   wantedView: [],
   viewTimer: null,
   viewSentAt: 0,
@@ -186,6 +187,7 @@ async function startPeer() {
   await gathered(pc); // the offer carries every candidate: no trickling over a rate-limited socket
   if (pc !== state.pc) return;
   state.lastView = JSON.stringify(state.wantedView);
+  state.offers += 1;
   send({ action: "offer", sdp: pc.localDescription.sdp, view: state.wantedView });
 }
 
@@ -527,6 +529,7 @@ $("toggle-recording")?.addEventListener("click", () => send({ action: "record", 
 // For the browser tests and for support staff: what this screen receives, from getStats.
 window.briefing = {
   layout: () => state.layout,
+  offers: () => state.offers,
   async stats() {
     if (!state.pc) return [];
     const report = await state.pc.getStats();
