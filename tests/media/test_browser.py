@@ -104,6 +104,9 @@ def test_a_site_publishes_and_the_main_site_and_another_site_decode_it(sites_mee
             layout = hall.evaluate("briefing.layout()")
             assert layout["codec"] == codec
             assert hall.locator(f"[data-testid=tile-{district}] video").count() == 1, "the district's tile shows video"
+            # The chair sees the district's connection figures, as the server measures them.
+            hall.wait_for_function(f"""() => {{ const q = document.querySelector('[data-quality="{district}"]');
+                                              return q && /kbit\\/s/.test(q.textContent); }}""", timeout=15_000)
         finally:
             server.stop()
 
