@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs import is_rtx
 from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription, candidate_from_sdp
@@ -58,8 +58,12 @@ class MediaSettings:
     udp_ports: tuple[int, int] | None = None  # the media loop binds ICE candidates in this range (media/ports.py)
 
     def rtc_configuration(self) -> RTCConfiguration:
-        """Always an explicit list: with none, aiortc would ask a public STUN server."""
-        return RTCConfiguration(iceServers=[RTCIceServer(**server) for server in self.ice_servers])
+        """Always an explicit list: with none, aiortc would ask a public STUN server. Max-bundle: aiortc's
+        default ("balanced") gives each kind a transport of its own when transceivers are made before the
+        offer is applied, and then moves only the first of each onto the offer's BUNDLE transport, leaving
+        the other slots on a transport that never starts."""
+        return RTCConfiguration(iceServers=[RTCIceServer(**server) for server in self.ice_servers],
+                                bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media import codecs
@@ -168,7 +168,9 @@ class Site:
                  slots: int = 1, audio_slots: int = 0, codec: str = "VP8", clip_source: Clip | None = None,
                  keep_arrivals: bool = False, screen: bool = False) -> None:
         self.name, self.codec = name, codec
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        # Max-bundle, as the server: with aiortc's default, slots made before the answer may be left on a
+        # transport of their own that never starts (media/room.py, MediaSettings.rtc_configuration).
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         self.video = ClipTrack(clip_source or clip(codec)) if video else None
         self.audio = ToneTrack(loud) if audio else None
         self.screen = ClipTrack(clip_source or clip(codec)) if screen else None

@@ -64,6 +64,15 @@ def decoded_from(page, site: int) -> dict | None:
     return next((r for r in rows if r["kind"] == "video" and r["site"] == site), None)
 
 
+def until_true(predicate, seconds: float = WAIT_S) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def has_h264(browser) -> bool:
     page = browser.new_page()
     found = page.evaluate("""() => ['sender', 'receiver'].every(side =>
@@ -87,7 +96,7 @@ def test_a_site_publishes_and_the_main_site_and_another_site_decode_it(sites_mee
         server = DaphneServer().start()
         try:
             open_briefing(browser, server, people["tuan"], sites_meeting, publish=True)
-            hall = open_briefing(browser, server, people["minh"], sites_meeting, publish=False)
+            hall = open_briefing(browser, server, people["minh"], sites_meeting, publish=True)  # sends and receives
             commune = open_briefing(browser, server, people["son"], sites_meeting, publish=False)
             deadline = time.monotonic() + WAIT_S
             seen = {}
@@ -101,6 +110,11 @@ def test_a_site_publishes_and_the_main_site_and_another_site_decode_it(sites_mee
                 assert row and row["framesDecoded"] >= DECODED, f"{name} decoded {row}: {server.log_tail()}"
                 assert row["packetsLost"] <= max(2, row["packetsReceived"] // 100), f"{name} lost packets: {row}"
             assert all(row["mimeType"].lower() == f"video/{codec}".lower() for row in seen.values())
+            # The district is heard too (Opus from the fake microphone), and the commune sees the hall.
+            assert any(r["kind"] == "audio" and r["site"] == district and r["packetsReceived"] > 0
+                       for r in hall.evaluate("briefing.stats()"))
+            hall_site = units["office"].pk
+            assert until_true(lambda: (decoded_from(commune, hall_site) or {}).get("framesDecoded", 0) > 0)
             layout = hall.evaluate("briefing.layout()")
             assert layout["codec"] == codec
             assert hall.locator(f"[data-testid=tile-{district}] video").count() == 1, "the district's tile shows video"

@@ -119,3 +119,16 @@ async def test_the_media_loop_binds_its_candidates_in_the_configured_udp_range(s
         assert ports and all(41000 <= port <= 41019 for port in ports), ports
     finally:
         backend.stop()
+
+
+async def test_a_site_that_sends_receives_in_every_slot(server, sites):
+    # Camera and microphone out, two videos and two sounds in: every slot on the one BUNDLE transport.
+    sites(await join(server, Site("huyen-a", audio=True, slots=0), info(site=2)))
+    sites(await join(server, Site("huyen-b", audio=True, slots=0), info(site=3)))
+    hall = sites(await join(server, Site("tinh", audio=True, slots=2, audio_slots=2), info(site=1)))
+
+    def every_slot_gets(kind: str) -> bool:
+        slots = (hall.layout or {}).get(kind, [])
+        return len(slots) == 2 and all(s["site"] in (2, 3) and hall.count(s["mid"]) >= 10 for s in slots)
+
+    assert await wait_for(lambda: every_slot_gets("video") and every_slot_gets("audio"), 5), hall.layout
