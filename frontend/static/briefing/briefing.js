@@ -417,6 +417,11 @@ function render() {
   $("page-label").textContent = t("page", { page: state.page + 1, pages });
   $("site-grid").replaceChildren(...(state.joined && state.publish ? [selfTile()] : []), ...shown.map((s) => tile(s)));
 
+  // A <video> moved to another place in the page is paused by the browser: start it again.
+  for (const video of [...state.videos.values(), state.selfVideo]) {
+    if (video && video.isConnected && video.paused && video.srcObject) video.play().catch(() => {});
+  }
+
   // Tell the server which sites this page shows, so they get the free slots. At most one "view" per
   // VIEW_EVERY_MS: a burst of sites joining must not spend the socket's frame allowance (60 per 10 s).
   state.wantedView = shown;
