@@ -1,6 +1,6 @@
 """The forwarder with aiortc sites on both sides: frame rates, keyframes for late joiners and lost
 subscribers, codecs. Signaling goes straight into a MediaServer on the test's loop (the socket path is
-in test_signaling.py). Publishers send a pre-encoded clip paced by the clock; subscribers count
+in test_media_signaling.py). Publishers send a pre-encoded clip paced by the clock; subscribers count
 encoded frames without decoding them."""
 
 from __future__ import annotations
