@@ -82,6 +82,9 @@ class InProcessBackend(MediaBackend):
     def _run(loop: asyncio.AbstractEventLoop) -> None:
         asyncio.set_event_loop(loop)
         loop.run_forever()
+        # Closed here, in its own thread: channels_redis wraps loop.close() to flush its layer with
+        # run_until_complete, which fails from a thread where another loop is running.
+        loop.close()
 
     async def _call(self, coro: Coroutine[Any, Any, Any]) -> Any:
         loop = self._start()
@@ -117,7 +120,6 @@ class InProcessBackend(MediaBackend):
         asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), self.loop).result(1)  # cancelled tasks finish
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
-        self.loop.close()
         self.loop = self.server = self.thread = None
 
 
