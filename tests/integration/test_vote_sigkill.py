@@ -20,51 +20,18 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import pytest
+from daphne_cluster import BIN, PG, REDIS, ROOT, admin_sql, free_port, wait_for_port
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-PG = os.environ.get("PHONGHOP_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS = os.environ.get("PHONGHOP_TEST_REDIS", "redis://127.0.0.1:6379/15")
 VOTERS = 60
 KILL_AFTER = 20  # acknowledgements
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(240)]
-
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"daphne on {port} exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"daphne on {port} did not start")
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 @pytest.fixture
