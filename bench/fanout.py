@@ -113,7 +113,7 @@ class Client:
 
 
 async def run_load(urls: list[str], chair_url: str, items: list[int], moves: int, origin_of,
-                   interval: float = 0.6) -> dict:
+                   interval: float = 0.6, on_moves=None) -> dict:
     clients = [Client(u, origin_of(u)) for u in urls]
     sem = asyncio.Semaphore(100)
 
@@ -131,6 +131,8 @@ async def run_load(urls: list[str], chair_url: str, items: list[int], moves: int
     chair.replies = {}
     chair_task = asyncio.create_task(chair.run())
     await asyncio.wait_for(chair.ready.wait(), 60)
+    if on_moves is not None:
+        on_moves(moves * interval)
     sent: dict[int, float] = {}
     item_cycle = itertools.cycle(items[1:] + items[:1])
     for i in range(moves):
@@ -152,6 +154,13 @@ async def run_load(urls: list[str], chair_url: str, items: list[int], moves: int
         # A chair moves the agenda at human pace; the server rate-limits faster command streams.
         await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t0)))
     latencies = [(t - sent[s]) * 1000 for c in clients for s, t in c.received if s in sent]
+    # The first socket to get each event: the command's own cost (database, publish) before the fan-out.
+    first: dict[int, float] = {}
+    for c in clients:
+        for s, t in c.received:
+            if s in sent and (s not in first or t < first[s]):
+                first[s] = t
+    first_ms = sorted((first[s] - sent[s]) * 1000 for s in first)
     missed = sum(len(sent) - len({s for s, _ in c.received if s in sent}) for c in clients if c.ready.is_set())
     errors = sum(len(c.errors) for c in clients)
     dropped = [c.closed for c in clients if c.closed]
@@ -165,6 +174,7 @@ async def run_load(urls: list[str], chair_url: str, items: list[int], moves: int
         "missed": missed, "out_of_order": errors, "dropped": len(dropped),
         "dropped_reasons": sorted(set(dropped))[:5], "p50_ms": round(q[49], 1), "p99_ms": round(q[98], 1),
         "max_ms": round(latencies[-1], 1) if latencies else None,
+        "first_arrival_median_ms": round(statistics.median(first_ms), 1) if first_ms else None,
     }
 
 
@@ -174,6 +184,9 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=50)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="sample the (first) Daphne process with py-spy while the chair moves the agenda; "
+                             "collapsed stacks to FILE")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -204,7 +217,19 @@ def main() -> None:
         def origin(u: str) -> str:
             return "http://" + urlparse(u).netloc
 
-        results["phonghop"] = asyncio.run(run_load(urls, chair_url, data["items"], args.moves, origin))
+        profiler: list[subprocess.Popen] = []
+
+        def profile(seconds: float) -> None:
+            if args.profile:
+                profiler.append(subprocess.Popen(
+                    [str(ROOT / ".venv" / "bin" / "py-spy"), "record", "-p", str(servers[0].pid), "-d",
+                     str(int(seconds)), "-r", "250", "-f", "raw", "--nonblocking", "-o", args.profile],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+        results["phonghop"] = asyncio.run(run_load(urls, chair_url, data["items"], args.moves, origin,
+                                                   on_moves=profile))
+        for p in profiler:
+            p.wait(60)
         rss = [rss_kib(p.pid) for p in servers]
         results["phonghop"]["rss_per_connection_kib"] = round(
             (sum(rss) - sum(base_rss)) / max(1, results["phonghop"]["connected"]), 1)

@@ -9,6 +9,13 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+
+if settings.PHONGHOP_DAPHNE_TUNING:
+    from realtime import daphne_tuning  # noqa: E402
+
+    daphne_tuning.install()  # Daphne's WebSocket send path, measured in bench/fanout
+
 from config.origin import SocketOriginValidator  # noqa: E402
 from realtime.auth import TokenOrSessionAuthMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402

@@ -168,6 +168,8 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "phonghop@localhost"
 
 # Domain settings (see README).
+# Two changes to Daphne's WebSocket send path (realtime/daphne_tuning.py); off only to measure without them.
+PHONGHOP_DAPHNE_TUNING = envbool("PHONGHOP_DAPHNE_TUNING", True)
 PHONGHOP_ALLOW_CLASSIFIED = envbool("PHONGHOP_ALLOW_CLASSIFIED", False)
 PHONGHOP_INVITATION_LEAD_DAYS = envint("PHONGHOP_INVITATION_LEAD_DAYS", 3)
 # Government-announced extra days off and swapped working Saturdays, ISO dates, comma separated.
