@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -21,6 +22,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -68,6 +70,17 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise SystemExit(f"server on {port} did not start")
 
 
+def gc_passes(log: Path, start: float, end: float) -> str:
+    """The servers' garbage-collector passes over 5 ms while the chair moved the agenda (bench/gcwatch)."""
+    passes = []
+    for path in log.parent.glob(log.name + ".*"):
+        for line in path.read_text().splitlines():
+            at, generation, ms = line.split()
+            if start <= float(at) <= end:
+                passes.append(f"gen{generation}:{float(ms):.0f}ms")
+    return " ".join(passes) or "none"
+
+
 class Client:
     def __init__(self, url: str, origin: str):
         self.url, self.origin = url, origin
@@ -113,7 +126,7 @@ class Client:
 
 
 async def run_load(urls: list[str], chair_url: str, items: list[int], moves: int, origin_of,
-                   interval: float = 0.6, on_moves=None) -> dict:
+                   interval: float = 0.6, on_moves=None, settle: float = 3.0) -> dict:
     clients = [Client(u, origin_of(u)) for u in urls]
     sem = asyncio.Semaphore(100)
 
@@ -131,6 +144,13 @@ async def run_load(urls: list[str], chair_url: str, items: list[int], moves: int
     chair.replies = {}
     chair_task = asyncio.create_task(chair.run())
     await asyncio.wait_for(chair.ready.wait(), 60)
+    # Delegates join before the chair starts: let the server finish the connect storm (presence frames,
+    # the garbage collector's passes over the new connections) before the first move is timed.
+    await asyncio.sleep(settle)
+    # The load client's own collector must not stall the clock: its 1,000 connections are long-lived.
+    gc.collect()
+    gc.freeze()
+    moves_started = time.time()
     if on_moves is not None:
         on_moves(moves * interval)
     sent: dict[int, float] = {}
@@ -161,6 +181,15 @@ async def run_load(urls: list[str], chair_url: str, items: list[int], moves: int
             if s in sent and (s not in first or t < first[s]):
                 first[s] = t
     first_ms = sorted((first[s] - sent[s]) * 1000 for s in first)
+    last: dict[int, float] = {}
+    for c in clients:
+        for s, t in c.received:
+            if s in sent and t > last.get(s, 0):
+                last[s] = t
+    # The events whose last delivery came latest: (first arrival, last arrival) in ms after the command.
+    order = {s: i for i, s in enumerate(sorted(sent))}
+    slowest = sorted(((order[s], round((first[s] - sent[s]) * 1000), round((last[s] - sent[s]) * 1000))
+                      for s in last), key=lambda x: -x[2])[:5]
     missed = sum(len(sent) - len({s for s, _ in c.received if s in sent}) for c in clients if c.ready.is_set())
     errors = sum(len(c.errors) for c in clients)
     dropped = [c.closed for c in clients if c.closed]
@@ -168,13 +197,16 @@ async def run_load(urls: list[str], chair_url: str, items: list[int], moves: int
         t.cancel()
     await asyncio.gather(*tasks, chair_task, return_exceptions=True)
     latencies.sort()
+    gc.unfreeze()
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
     return {
         "connected": connected, "connect_s": round(connect_s, 1), "events": len(sent), "deliveries": len(latencies),
         "missed": missed, "out_of_order": errors, "dropped": len(dropped),
         "dropped_reasons": sorted(set(dropped))[:5], "p50_ms": round(q[49], 1), "p99_ms": round(q[98], 1),
         "max_ms": round(latencies[-1], 1) if latencies else None,
+        "moves_window": (moves_started, time.time()),
         "first_arrival_median_ms": round(statistics.median(first_ms), 1) if first_ms else None,
+        "slowest_events_move_first_last_ms": " ".join(f"#{i}:{f}/{la}" for i, f, la in slowest),
     }
 
 
@@ -192,8 +224,10 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     db_url = scratch_db()
+    gc_log = Path(tempfile.mkdtemp(prefix="phonghop-bench-gc-")) / "gc"
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS, PHONGHOP_DATA_DIR="/tmp/phonghop-bench",
-               DJANGO_SETTINGS_MODULE="config.settings", LOG_LEVEL="WARNING")
+               DJANGO_SETTINGS_MODULE="config.settings", LOG_LEVEL="WARNING",
+               PYTHONPATH=str(ROOT / "bench" / "gcwatch"), PHONGHOP_BENCH_GC_LOG=str(gc_log))
     subprocess.run(["redis-cli", "-u", REDIS, "flushdb"], check=False, capture_output=True)
     print(f"setting up {args.clients} delegates ...", flush=True)
     setup = subprocess.run([sys.executable, str(ROOT / "bench" / "fanout_setup.py"), str(args.clients)],
@@ -233,6 +267,7 @@ def main() -> None:
         rss = [rss_kib(p.pid) for p in servers]
         results["phonghop"]["rss_per_connection_kib"] = round(
             (sum(rss) - sum(base_rss)) / max(1, results["phonghop"]["connected"]), 1)
+        results["phonghop"]["server_gc_passes_during_moves"] = gc_passes(gc_log, *results["phonghop"].pop("moves_window"))
     finally:
         for proc in servers:
             proc.terminate()
@@ -247,6 +282,7 @@ def main() -> None:
             url = f"ws://127.0.0.1:{port}/"
             results["floor"] = asyncio.run(run_load([url] * args.clients, url, data["items"], args.moves,
                                                     lambda u: "http://127.0.0.1"))
+            results["floor"].pop("moves_window")
             results["floor"]["rss_per_connection_kib"] = round((rss_kib(floor.pid) - base) / args.clients, 1)
         finally:
             floor.terminate()

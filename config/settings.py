@@ -94,8 +94,20 @@ DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'phonghop.sqlite3'}",
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not DATABASES["default"]["CONN_MAX_AGE"]:
+    # A connection pool per process (psycopg_pool): Channels closes the connection after every database
+    # call, which without a pool means a new PostgreSQL connection each time (3-4 ms, and most of the
+    # cost of a mass reconnect; bench/fanout, bench/vote). Health checks hand out only live connections
+    # after a database restart.
+    if envbool("DATABASE_POOL", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": envint("DATABASE_POOL_MIN_SIZE", 2),
+            "max_size": envint("DATABASE_POOL_MAX_SIZE", 10),
+            "timeout": envint("DATABASE_POOL_TIMEOUT", 30),
+        }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL and a busy timeout let the one-process default take concurrent writes without "database is locked".
     # IMMEDIATE: a transaction takes the write lock when it begins. A deferred one that read first and

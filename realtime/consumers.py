@@ -84,6 +84,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.held_frames: list[dict[str, Any]] = []  # frames whose seq this socket has not reached yet
         self.repair: asyncio.Task | None = None
         self.delivering = asyncio.Lock()
+        self.writing = asyncio.Lock()  # one write at a time, whether from the writer task or the hub
         self.tasks: set[asyncio.Task] = set()  # follow-ups started by deliver(), kept alive until done
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -150,7 +151,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 if isinstance(item, int):  # a close code queued behind the frames it follows
                     self.closing = True
                     return await self.close(code=item)
-                await self._write(item)
+                async with self.writing:
+                    await self._write(item)
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket went away; disconnect cleans up
@@ -276,16 +278,17 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     # a brief reordering costs no database work, and a loss costs one query per socket. A frame that
     # carries a seq (presence) waits until the events up to it have been sent.
 
-    def deliver(self, message: dict[str, Any]) -> None:
-        """A message from the process's fan-out hub (realtime.fanout): a plain call, never a wait. It only
-        puts the shared frame text into this socket's send queue; anything slower is left to a task."""
+    async def deliver(self, message: dict[str, Any]) -> None:
+        """A message from the process's fan-out hub (realtime.fanout). It never waits for the network: a
+        frame for an idle socket is handed to the server at once (Daphne's send returns without suspending),
+        otherwise it joins the socket's bounded send queue; anything slower is left to a task."""
         if self.last_sent is None or self.closing:
             return  # before hello is answered, the replay or snapshot will have it
         if message["type"] == "meeting.frame":
             if (message.get("seq") or 0) > self.last_sent:
                 self.held_frames = [*self.held_frames[-7:], message]
                 return self._repair_soon()
-            self._put(message["text"])
+            await self._put(message["text"])
             return
         if message["seq"] <= self.last_sent:
             return
@@ -293,7 +296,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if not self.delivering.locked():
             # Whoever holds the lock (hello, a command's catch-up, a repair) releases what is held when done.
             while (event := self.held.pop(self.last_sent + 1, None)) is not None:
-                if not self._put(event["text"]):
+                if not await self._put(event["text"]):
                     return
                 self.last_sent = event["seq"]
                 if event.get("revoke") is not None or event.get("roles") is not None:
@@ -303,16 +306,26 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             due = [m for m in self.held_frames if m["seq"] <= self.last_sent]
             self.held_frames = [m for m in self.held_frames if m["seq"] > self.last_sent]
             for frame in due:
-                self._put(frame["text"])
+                await self._put(frame["text"])
         if len(self.held) > self.send_queue_size:
             self._later(self._shut(CLOSE_TOO_SLOW))
         elif self.held:
             self._repair_soon()
 
-    def _put(self, text: str) -> bool:
-        """Queue a live frame now; a full queue closes the socket (the client resyncs when it returns)."""
+    async def _put(self, text: str) -> bool:
+        """Send a live frame now when nothing is waiting before it, else queue it; a full queue closes the
+        socket (the client resyncs when it returns). Writing directly spares the socket's writer task a
+        wake-up per frame (and the collector the futures that wake-up leaves behind: bench/fanout)."""
         if self.closing:
             return False
+        if self.queue.empty() and not self.writing.locked():
+            try:
+                async with self.writing:
+                    await self._write(text)
+                return True
+            except Exception:  # the socket went away; disconnect cleans up
+                log.debug("meeting %s: direct write failed", self.meeting_id, exc_info=True)
+                return False
         try:
             self.queue.put_nowait(text)
             return True

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class Receiver(Protocol):
-    def deliver(self, message: dict[str, Any]) -> None: ...
+    async def deliver(self, message: dict[str, Any]) -> None: ...
 
 
 class Hub:
@@ -67,7 +67,7 @@ class Hub:
                 continue
             for receiver in tuple(self.members.get(message.get("group", ""), ())):
                 try:
-                    receiver.deliver(message)
+                    await receiver.deliver(message)
                 except Exception:
                     log.exception("fan-out: a socket refused a message")
 
