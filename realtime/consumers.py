@@ -230,7 +230,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             found = await database_sync_to_async(snapshot.resume)(
                 self.meeting_id, last_seq, self.access.audience, self.replay_limit)
             await self._send_resume(found)
-            now = await database_sync_to_async(presence.presence_frame)(self.meeting_id)
+            now = await database_sync_to_async(presence.presence_frame)(self.meeting_id, self.access.audience)
             await self._catch_up(now["seq"])
             await self._frame(now)
             await self._release_held()

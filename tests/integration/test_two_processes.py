@@ -128,9 +128,10 @@ async def test_events_from_process_b_reach_process_a_in_order_without_gaps(clust
     start = watcher.seq
     assert chair.seq == secretary.seq == start
 
-    # Presence crosses processes too: the watcher on A sees the chair who is connected to B.
+    # Presence crosses processes too: the secretary on A sees the chair who is connected to B.
     chair_user = chair.you["user_id"]
-    await watcher.until(lambda f: f["type"] == "presence" and any(o["user_id"] == chair_user for o in f["online"]))
+    await secretary.until(
+        lambda f: f["type"] == "presence" and any(o["user_id"] == chair_user for o in f["online"]))
 
     # Commands on B and on A at the same time (20 each: the per-socket rate limit).
     async def chair_work():

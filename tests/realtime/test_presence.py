@@ -32,12 +32,24 @@ async def test_presence_shows_who_is_connected_and_from_where(running, connect, 
 
 
 async def test_a_new_socket_gets_the_presence_right_after_ready(running, connect, people):
+    await connect("hoa", running)
+    lan = await connect("lan", running)
+    assert lan.frames[-1]["type"] == "ready"
+    frame = await lan.recv()
+    assert frame["type"] == "presence"
+    assert (people["hoa"].pk, None) in online(frame) and frame["connected"] == 2
+
+
+async def test_a_delegate_sees_how_many_are_connected_but_not_who(running, connect, people):
+    """The list is the organisers' (roll call); a delegate's tablet gets a count, not 1,000 names a second."""
     await connect("lan", running)
     hoa = await connect("hoa", running)
-    assert hoa.frames[-1]["type"] == "ready"
     frame = await hoa.recv()
-    assert frame["type"] == "presence"
-    assert (people["hoa"].pk, None) in online(frame)
+    assert frame["type"] == "presence" and frame["connected"] == 2
+    assert "online" not in frame
+    await connect("binh", running)
+    frame = await hoa.until(lambda f: f["type"] == "presence" and f["connected"] == 3)
+    assert "online" not in frame
 
 
 def test_connections_of_a_dead_process_stop_counting(running, people):
