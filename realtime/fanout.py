@@ -3,8 +3,9 @@
 Every socket joining the channel layer itself costs, per event and socket, a put into its channel
 queue, a wake-up of its dispatch task and a handler call through Channels' machinery. Here the
 process subscribes once per group (on Redis: one subscriber per process, whatever the number of
-sockets) and hands each message to the local sockets by a plain method call, which only puts the
-shared frame text into the socket's bounded send queue. Measured in bench/fanout (docs/benchmarks.md).
+sockets) and hands each message to the local sockets in one loop: an idle socket gets the shared frame
+text written at once, a busy one in its bounded send queue (``MeetingConsumer.deliver``). Daphne's send
+does not suspend, so the loop does not wait on any one socket. Measured in bench/fanout (docs/benchmarks.md).
 """
 
 from __future__ import annotations
