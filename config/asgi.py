@@ -14,7 +14,7 @@ from django.conf import settings  # noqa: E402
 if settings.PHONGHOP_DAPHNE_TUNING:
     from realtime import daphne_tuning  # noqa: E402
 
-    daphne_tuning.install()  # Daphne's WebSocket send path, measured in bench/fanout
+    daphne_tuning.install(limit=settings.PHONGHOP_SOCKET_UNSENT_LIMIT)  # Daphne's WebSocket send path, measured in bench/fanout
 
 from config.origin import SocketOriginValidator  # noqa: E402
 from realtime.auth import TokenOrSessionAuthMiddleware  # noqa: E402

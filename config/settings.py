@@ -182,6 +182,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "phonghop@localhost"
 # Domain settings (see README).
 # Two changes to Daphne's WebSocket send path (realtime/daphne_tuning.py); off only to measure without them.
 PHONGHOP_DAPHNE_TUNING = envbool("PHONGHOP_DAPHNE_TUNING", True)
+# Bytes a WebSocket may leave unread before it is dropped (it reconnects and resyncs); with the tuning only.
+PHONGHOP_SOCKET_UNSENT_LIMIT = envint("PHONGHOP_SOCKET_UNSENT_LIMIT", 4 * 1024 * 1024)
 PHONGHOP_ALLOW_CLASSIFIED = envbool("PHONGHOP_ALLOW_CLASSIFIED", False)
 PHONGHOP_INVITATION_LEAD_DAYS = envint("PHONGHOP_INVITATION_LEAD_DAYS", 3)
 # Government-announced extra days off and swapped working Saturdays, ISO dates, comma separated.

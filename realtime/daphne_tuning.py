@@ -1,4 +1,4 @@
-"""Two changes to Daphne's WebSocket send path, for the live room's fan-out (one small frame to each of
+"""Three changes to Daphne's WebSocket send path, for the live room's fan-out (one small frame to each of
 1,000 sockets per event). Measured with bench/fanout and py-spy (docs/benchmarks.md, "Fan-out").
 
 1. **Send at once.** Twisted buffers every ``transport.write`` and sends it when the reactor next sees
@@ -13,15 +13,24 @@
 2. **No colouring of debug messages nobody logs.** Autobahn builds the arguments of a debug message
    (``hltype``/``hlval``: terminal colours through click) on every frame it sends, before the logger
    drops the message: 9 % of Daphne's CPU. Its debug messages are written plain instead.
+3. **A bound on what a socket may leave unsent.** Daphne's ASGI ``send`` returns once the bytes are in
+   Twisted's buffer, which grows without limit for a peer that stops reading (a tablet asleep on a live
+   link, a stalled commune line). A WebSocket whose unsent bytes pass ``limit`` is dropped; the client
+   reconnects with its last ``seq`` and resyncs, as after any lost connection. HTTP responses (document
+   downloads on slow links) are not bounded here.
 """
 
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 _installed = False
 
 
-def install() -> bool:
-    """Apply both in this process (idempotent). False when Daphne's stack is not installed."""
+def install(limit: int = 4 * 1024 * 1024) -> bool:
+    """Apply all three in this process (idempotent). False when Daphne's stack is not installed."""
     global _installed
     if _installed:
         return True
@@ -30,7 +39,7 @@ def install() -> bool:
         from twisted.internet import tcp
     except ImportError:
         return False
-    _send_at_once(tcp)
+    _send_at_once(tcp, autobahn_protocol.WebSocketServerProtocol, limit)
     autobahn_protocol.hltype = _plain
     autobahn_protocol.hlval = _plain
     _installed = True
@@ -41,7 +50,7 @@ def _plain(value, *args, **kwargs):
     return value
 
 
-def _send_at_once(tcp) -> None:
+def _send_at_once(tcp, websocket, limit: int) -> None:
     buffered_write = tcp.Connection.write
 
     def write(self, data: bytes) -> None:
@@ -63,5 +72,9 @@ def _send_at_once(tcp) -> None:
                 data = data[sent:]
             # else: Twisted's next doWrite meets the same error and closes the connection its usual way
         buffered_write(self, data)
+        unsent = self._tempDataLen + len(self.dataBuffer) - self.offset
+        if unsent > limit and isinstance(self.protocol, websocket) and not self.disconnecting:
+            log.info("dropping the WebSocket of %s: %d bytes left unread", getattr(self.protocol, "peer", "?"), unsent)
+            self.abortConnection()
 
     tcp.Connection.write = write

@@ -8,19 +8,27 @@ import socket
 import pytest
 
 twisted_tcp = pytest.importorskip("twisted.internet.tcp")
+from autobahn.twisted.websocket import WebSocketServerProtocol  # noqa: E402
 from twisted.internet.protocol import Protocol  # noqa: E402
-from twisted.internet.testing import MemoryReactor  # noqa: E402
+from twisted.internet.testing import MemoryReactorClock  # noqa: E402
 
 from realtime import daphne_tuning  # noqa: E402
 
+LIMIT = 4 * 1024 * 1024  # the default of PHONGHOP_SOCKET_UNSENT_LIMIT
+
 
 @pytest.fixture
-def connection():
-    assert daphne_tuning.install()
+def protocol():
+    return Protocol()
+
+
+@pytest.fixture
+def connection(protocol):
+    assert daphne_tuning.install(limit=LIMIT)
     ours, theirs = socket.socketpair()
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    reactor = MemoryReactor()
-    conn = twisted_tcp.Connection(ours, Protocol(), reactor=reactor)
+    reactor = MemoryReactorClock()
+    conn = twisted_tcp.Connection(ours, protocol, reactor=reactor)
     conn.connected = True
     theirs.setblocking(False)
     yield conn, theirs, reactor
@@ -68,3 +76,28 @@ def test_a_closing_connection_is_left_to_twisted(connection):
     conn.write(b"late")
     assert drain(theirs) == b""
     assert conn in reactor.writers
+
+
+def stalled_peer_writes(conn) -> None:
+    """A peer that has stopped reading: 1,000 frames of 5 KB, nothing drained (about 5 MB)."""
+    frame = b"x" * 5000
+    for _ in range(1000):
+        if conn.disconnecting or getattr(conn, "_aborting", False):
+            return
+        conn.write(frame)
+
+
+@pytest.mark.parametrize("protocol", [WebSocketServerProtocol()])
+def test_a_websocket_that_stops_reading_is_dropped_before_its_backlog_passes_the_limit(connection):
+    conn, theirs, reactor = connection
+    stalled_peer_writes(conn)
+    assert conn._aborting  # dropped: the client reconnects with its last seq and resyncs
+    assert conn._tempDataLen + len(conn.dataBuffer) - conn.offset <= LIMIT + 5000
+
+
+def test_other_connections_keep_their_backlog(connection):
+    """A slow download over HTTP is not cut off by the WebSocket bound."""
+    conn, theirs, reactor = connection
+    stalled_peer_writes(conn)
+    assert not getattr(conn, "_aborting", False)
+    assert conn._tempDataLen + len(conn.dataBuffer) - conn.offset > LIMIT
