@@ -5,7 +5,6 @@ Run with DATABASE_URL pointing at a scratch database; prints JSON {meeting, item
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -17,33 +16,13 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from accounts.models import ApiToken, Unit, User  # noqa: E402
-from meetings.services import agenda, meetings, participants  # noqa: E402
+from seed import meeting_in_progress, token  # noqa: E402
 
 
 def main(n: int) -> None:
-    call_command("migrate", verbosity=0)
-    unit = Unit.objects.create(code="bench", name="Bench unit")
-    chair = User.objects.create(username="chair", full_name="Chủ trì", unit=unit, role="chair")
-    delegates = User.objects.bulk_create(
-        [User(username=f"d{i}", full_name=f"Đại biểu {i}", unit=unit, role="delegate", calendar_token=f"c{i}")
-         for i in range(n)]
-    )
-    start = timezone.now() + dt.timedelta(days=30)
-    meeting = meetings.create_meeting(
-        chair, title="Bench", host_unit=unit, chair=chair, start=start, end=start + dt.timedelta(hours=2), urgent=True
-    )
-    items = [agenda.add_item(chair, meeting, title=f"Mục {i}").pk for i in range(3)]
-    for user in delegates:
-        participants.add_participant(chair, meeting, user)
-    meetings.publish_meeting(chair, meeting)
-    meetings.change_status(chair, meeting, "in_progress")
-    tokens = [ApiToken.issue(u, "bench")[1] for u in delegates]
-    json.dump({"meeting": meeting.pk, "items": items, "chair": ApiToken.issue(chair, "bench")[1], "tokens": tokens},
-              sys.stdout)
+    chair, delegates, meeting, items = meeting_in_progress(n, [f"Mục {i}" for i in range(3)])
+    json.dump({"meeting": meeting.pk, "items": [i.pk for i in items], "chair": token(chair),
+               "tokens": [token(u) for u in delegates]}, sys.stdout)
 
 
 if __name__ == "__main__":

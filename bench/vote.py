@@ -18,108 +18,48 @@ import datetime
 import json
 import os
 import random
-import resource
-import socket
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
 
 import psycopg
-import websockets
+from harness import (
+    ROOT,
+    BenchSocket,
+    close_all,
+    connect_all,
+    meeting_urls,
+    origin_of,
+    quantiles,
+    raise_file_limit,
+    rss_kib,
+    scratch_db,
+    start_daphnes,
+    stop,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("PHONGHOP_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("PHONGHOP_TEST_REDIS", "redis://127.0.0.1:6379/13")
-DB_NAME = "phonghop_bench_vote"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server on {port} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"server on {port} did not start")
-
-
-def scratch_db() -> str:
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return urlparse(PG)._replace(path=f"/{DB_NAME}").geturl()
-
-
-class Client:
+class Voter(BenchSocket):
     def __init__(self, url: str, origin: str):
-        self.url, self.origin = url, origin
-        self.ws = None
-        self.ready = asyncio.Event()
-        self.seq = 0
-        self.replies: dict[str, asyncio.Future] = {}
+        super().__init__(url, origin)
         self.events: dict[str, float] = {}  # vote event kind → arrival time
         self.tallies: list[tuple[float, dict]] = []
-        self.errors: list[str] = []
 
-    async def run(self) -> None:
-        async with websockets.connect(self.url, origin=self.origin, max_size=2**22, open_timeout=120,
-                                      ping_interval=None) as ws:
-            self.ws = ws
-            await ws.send(json.dumps({"type": "hello", "last_seq": 0}))
-            async for raw in ws:
-                now = time.perf_counter()
-                msg = json.loads(raw)
-                kind = msg.get("type")
-                if kind in ("snapshot", "ready"):
-                    self.seq = max(self.seq, msg.get("seq", 0))
-                    if kind == "ready":
-                        self.ready.set()
-                elif kind == "event":
-                    if msg["seq"] != self.seq + 1:
-                        self.errors.append(f"gap/order: got {msg['seq']} after {self.seq}")
-                    self.seq = msg["seq"]
-                    if msg["event"].startswith("vote."):
-                        self.events.setdefault(msg["event"], now)
-                elif kind == "vote.tally":
-                    self.tallies.append((now, msg))
-                elif kind == "reply":
-                    fut = self.replies.pop(msg.get("id"), None)
-                    if fut is not None and not fut.done():
-                        fut.set_result((now, msg))
+    def on_event(self, msg: dict[str, Any], now: float) -> None:
+        if msg["event"].startswith("vote."):
+            self.events.setdefault(msg["event"], now)
 
-    async def command(self, cid: str, name: str, **args) -> tuple[float, dict]:
-        fut = asyncio.get_running_loop().create_future()
-        self.replies[cid] = fut
-        await self.ws.send(json.dumps({"type": "command", "id": cid, "name": name, "args": args}))
-        return await asyncio.wait_for(fut, 120)
+    def on_frame(self, msg: dict[str, Any], now: float) -> None:
+        if msg.get("type") == "vote.tally":
+            self.tallies.append((now, msg))
 
 
-def quantiles(values: list[float]) -> dict[str, float]:
-    values = sorted(values)
-    q = statistics.quantiles(values, n=100) if len(values) > 1 else [values[0]] * 99
-    return {"p50_ms": round(q[49], 1), "p99_ms": round(q[98], 1), "max_ms": round(values[-1], 1)}
-
-
-async def wait_all(clients: list[Client], kind: str, seconds: float = 60) -> None:
+async def wait_all(clients: list[Voter], kind: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not all(kind in c.events for c in clients):
         await asyncio.sleep(0.005)
@@ -131,23 +71,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run_vote(urls: list[str], chair_url: str, item: int, origin_of, window: float,
-                   server_pids: list[int]) -> dict:
-    clients = [Client(u, origin_of(u)) for u in urls]
-    sem = asyncio.Semaphore(100)
-
-    async def start(c: Client):
-        async with sem:
-            task = asyncio.create_task(c.run())
-            await asyncio.wait([task, asyncio.create_task(c.ready.wait())], return_when=asyncio.FIRST_COMPLETED)
-            return task
-
-    t_connect = time.perf_counter()
-    tasks = await asyncio.gather(*(start(c) for c in clients))
-    connect_s = time.perf_counter() - t_connect
+async def run_vote(urls: list[str], chair_url: str, item: int, window: float, server_pids: list[int]) -> dict:
+    clients = [Voter(u, origin_of(u)) for u in urls]
+    tasks, connect_s = await connect_all(clients)
     connected = [c for c in clients if c.ready.is_set()]
-    chair = Client(chair_url, origin_of(chair_url))
-    chair_task = asyncio.create_task(chair.run())
+    chair = Voter(chair_url, origin_of(chair_url))
+    tasks.append(asyncio.create_task(chair.run()))
     await asyncio.wait_for(chair.ready.wait(), 60)
 
     _t, reply = await chair.command("open", "vote.open", item_id=item)
@@ -161,7 +90,7 @@ async def run_vote(urls: list[str], chair_url: str, item: int, origin_of, window
     acked: dict[int, tuple[float, dict]] = {}
     choices = ["for", "against", "abstain"]
 
-    async def cast(i: int, c: Client, delay: float) -> None:
+    async def cast(i: int, c: Voter, delay: float) -> None:
         await asyncio.sleep(delay)
         sent[i] = time.perf_counter()
         acked[i] = await c.command(f"cast-{i}", "vote.cast", item_id=item, choices=[rng.choice(choices)])
@@ -196,9 +125,7 @@ async def run_vote(urls: list[str], chair_url: str, item: int, origin_of, window
         raise SystemExit(f"vote.publish refused: {reply}")
     await wait_all(connected, "vote.published")
     result_ms = [(c.events["vote.published"] - t_publish) * 1000 for c in connected if "vote.published" in c.events]
-    for t in [*tasks, chair_task]:
-        t.cancel()
-    await asyncio.gather(*tasks, chair_task, return_exceptions=True)
+    await close_all(tasks)
     return {
         "connected": len(connected), "connect_s": round(connect_s, 1),
         "ballots_sent": len(sent), "acknowledged": len(ok), "refused": len(refused),
@@ -236,10 +163,9 @@ def main() -> None:
     parser.add_argument("--secret", action="store_true")
     parser.add_argument("--conn-max-age", type=int, default=0, help="DATABASE_CONN_MAX_AGE of the servers")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_file_limit()
 
-    db_url = scratch_db()
+    db_url = scratch_db(PG, "phonghop_bench_vote")
     # A channel prefix of its own: other runs on the same Redis (bench/fanout) are left alone.
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS, CHANNEL_PREFIX=f"benchvote{os.getpid()}",
                PHONGHOP_DATA_DIR="/tmp/phonghop-bench-vote", DJANGO_SETTINGS_MODULE="config.settings",
@@ -249,28 +175,14 @@ def main() -> None:
                             *(["--secret"] if args.secret else [])],
                            env=env, cwd=ROOT, check=True, capture_output=True, text=True)
     data = json.loads(setup.stdout)
-    ports = [free_port() for _ in range(args.processes)]
-    servers = [subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(p),
-                                 "config.asgi:application"], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for p in ports]
+    ports, servers = start_daphnes(args.processes, env)
     try:
-        for port, proc in zip(ports, servers, strict=True):
-            wait_port(port, proc)
-        mid = data["meeting"]
-        urls = [f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/meetings/{mid}/?token={tok}"
-                for i, tok in enumerate(data["tokens"])]
-        chair_url = f"ws://127.0.0.1:{ports[0]}/ws/meetings/{mid}/?token={data['chair']}"
-
-        def origin(u: str) -> str:
-            return "http://" + urlparse(u).netloc
-
-        result = asyncio.run(run_vote(urls, chair_url, data["item"], origin, args.window, [p.pid for p in servers]))
+        urls = meeting_urls(ports, data["meeting"], data["tokens"])
+        chair_url = meeting_urls(ports[:1], data["meeting"], [data["chair"]])[0]
+        result = asyncio.run(run_vote(urls, chair_url, data["item"], args.window, [p.pid for p in servers]))
         result["server_rss_mib"] = [round(rss_kib(p.pid) / 1024) for p in servers]
     finally:
-        for proc in servers:
-            proc.terminate()
-            proc.wait(10)
+        stop(servers)
     result["stored"] = stored(db_url, data["item"])
     print(json.dumps({"clients": args.clients, "processes": args.processes, "secret": args.secret,
                       "conn_max_age": args.conn_max_age, **result}, indent=2, ensure_ascii=False))
