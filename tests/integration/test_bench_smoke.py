@@ -1,0 +1,37 @@
+"""The socket benches still run and still check what they claim: a small run of each (the full runs are
+outside CI; docs/benchmarks.md). Needs PostgreSQL and Redis, like the benches themselves."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from daphne_cluster import PG, ROOT
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(240)]
+
+
+def run_bench(*args: str) -> dict:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=220,
+                          env={"PATH": "/usr/bin:/bin", "PHONGHOP_TEST_PG": PG, "PHONGHOP_TEST_REDIS":
+                               "redis://127.0.0.1:6379/12"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout[done.stdout.index("{"):])
+
+
+def test_fanout_bench_delivers_every_move_to_every_socket_in_order():
+    result = run_bench("bench/fanout.py", "--clients", "30", "--moves", "3", "--processes", "2")
+    for side in ("phonghop", "floor"):
+        r = result[side]
+        assert (r["connected"], r["events"], r["deliveries"]) == (30, 3, 90)
+        assert (r["missed"], r["out_of_order"], r["dropped"]) == (0, 0, 0)
+    assert result["p99_ratio_to_floor"] > 0
+
+
+def test_vote_bench_counts_every_ballot_once():
+    result = run_bench("bench/vote.py", "--clients", "30", "--processes", "2")
+    assert (result["connected"], result["ballots_sent"], result["acknowledged"], result["refused"]) == (30, 30, 30, 0)
+    assert result["result_reached_every_client"] and result["out_of_order"] == 0
+    assert result["stored"]["participations"] == 30 and result["stored"]["result_cast"] == 30
