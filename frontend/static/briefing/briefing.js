@@ -6,36 +6,15 @@
 // Reconnection: a new socket (after a network cut or a server restart) is a new media session, so
 // every "ready" makes a fresh peer connection and offer; a peer connection that fails is replaced too.
 
+import { $, el, readJSON, showBriefly } from "../frontend/dom.js";
 import { MeetingSocket, socketUrl } from "../live/socket.js";
-
-function readJSON(id) {
-  const node = document.getElementById(id);
-  return node ? JSON.parse(node.textContent) : {};
-}
 
 const config = readJSON("live-config");
 const media = readJSON("briefing-config");
 const strings = readJSON("live-strings");
-const $ = (id) => document.getElementById(id);
 
 function t(key, params = {}) {
   return (strings[key] ?? key).replace(/%\((\w+)\)s/g, (_, name) => String(params[name] ?? ""));
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name === "class") node.className = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child == null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
 }
 
 const RESTART_AFTER_MS = 4000; // a peer connection "disconnected" this long is replaced
@@ -319,10 +298,8 @@ function siteName(site) {
   return row && row.name ? row.name : `#${site}`;
 }
 
-function videoFor(site) {
-  if (!state.layout) return null;
-  const slot = state.layout.video.find((s) => s.site === site && s.label !== "screen");
-  if (!slot || !state.streams.has(slot.mid)) return null;
+// A slot's <video>: made once and kept, so playback never restarts; it shows what the slot receives now.
+function slotVideo(slot) {
   let video = state.videos.get(slot.mid);
   if (!video) {
     video = el("video", { autoplay: true, playsinline: true, muted: true, dataset: { mid: slot.mid } });
@@ -330,6 +307,14 @@ function videoFor(site) {
     state.videos.set(slot.mid, video);
   }
   if (video.srcObject !== state.streams.get(slot.mid)) video.srcObject = state.streams.get(slot.mid);
+  return video;
+}
+
+function videoFor(site) {
+  if (!state.layout) return null;
+  const slot = state.layout.video.find((s) => s.site === site && s.label !== "screen");
+  if (!slot || !state.streams.has(slot.mid)) return null;
+  const video = slotVideo(slot);
   video.dataset.site = site;
   return video;
 }
@@ -370,13 +355,7 @@ function tile(site, { large = false } = {}) {
 }
 
 function screenTile(slot) {
-  let video = state.videos.get(slot.mid);
-  if (!video) {
-    video = el("video", { autoplay: true, playsinline: true, muted: true, dataset: { mid: slot.mid } });
-    video.muted = true;
-    state.videos.set(slot.mid, video);
-  }
-  if (video.srcObject !== state.streams.get(slot.mid)) video.srcObject = state.streams.get(slot.mid);
+  const video = slotVideo(slot);
   return el("figure", { class: "tile tile--screen", dataset: { site: slot.site } }, video,
     el("figcaption", { class: "tile__label" }, el("span", { class: "tile__name" }, `${t("shared_screen")} · ${siteName(slot.site)}`)));
 }
@@ -492,15 +471,8 @@ function showFatal(code) {
   stopPeer();
 }
 
-let toastTimer = null;
 function toast(message) {
-  const node = $("toast");
-  node.textContent = message;
-  node.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    node.hidden = true;
-  }, 6000);
+  showBriefly($("toast"), message);
 }
 
 // Wiring -----------------------------------------------------------------------------------------

@@ -1,9 +1,8 @@
 // What the documents pages share: translated strings, a small DOM builder, the REST API with CSRF.
 
-export function readJSON(id) {
-  const node = document.getElementById(id);
-  return node ? JSON.parse(node.textContent) : {};
-}
+import { el, readJSON, showBriefly } from "../frontend/dom.js";
+
+export { el, readJSON };
 
 const strings = readJSON("documents-strings");
 
@@ -11,23 +10,6 @@ const strings = readJSON("documents-strings");
 export function t(key, params = {}) {
   const text = strings[key] ?? key;
   return text.replace(/%\((\w+)\)s/g, (_, name) => String(params[name] ?? "")).replace(/%%/g, "%");
-}
-
-// el("li", {class: "x", dataset: {id: 3}}, "text", child): text is always text, never HTML.
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name === "class") node.className = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child == null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
 }
 
 function csrfToken() {
@@ -100,17 +82,11 @@ export function formatDateTime(iso, timeZone) {
   }
 }
 
-let toastTimer = null;
 export function toast(message) {
   let node = document.getElementById("documents-toast");
   if (!node) {
     node = el("div", { id: "documents-toast", class: "doc-toast", role: "alert", "data-testid": "documents-toast" });
     document.body.append(node);
   }
-  node.textContent = message;
-  node.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    node.hidden = true;
-  }, 6000);
+  showBriefly(node, message);
 }

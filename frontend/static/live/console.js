@@ -5,11 +5,7 @@ import {
   $,
   el,
   participantName,
-  renderAgenda,
-  renderCurrentItem,
-  renderFloor,
-  renderQuorum,
-  renderSpeaker,
+  renderProceedings,
   replaceChildren,
   run,
   setText,
@@ -31,11 +27,7 @@ function may(action) {
 }
 
 function render(state) {
-  renderQuorum(state);
-  renderCurrentItem(state);
-  renderSpeaker(state);
-  renderFloor(state);
-  renderAgenda(state, { onGoto: (item, button) => run(socket, "agenda.goto", { item_id: item.id }, button) });
+  renderProceedings(state, { onGoto: (item, button) => run(socket, "agenda.goto", { item_id: item.id }, button) });
   renderMeetingButtons(state);
   renderFloorButtons(state);
   renderQueue(state, "speak");

@@ -6,11 +6,7 @@ import {
   config,
   el,
   participantName,
-  renderAgenda,
-  renderCurrentItem,
-  renderFloor,
-  renderQuorum,
-  renderSpeaker,
+  renderProceedings,
   replaceChildren,
   run,
   setText,
@@ -23,11 +19,7 @@ import {
 const me = config.participant_id;
 
 function render(state) {
-  renderQuorum(state);
-  renderCurrentItem(state);
-  renderSpeaker(state);
-  renderFloor(state);
-  renderAgenda(state);
+  renderProceedings(state);
   renderQueue(state);
   if (me != null) {
     renderAttendance(state);

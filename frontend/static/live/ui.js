@@ -1,6 +1,7 @@
 // What the delegate's room and the chair's console share: translated strings, small DOM helpers,
 // the connection banner, the header, the quorum banner, the current item and speaker with timers.
 
+import { $, el, readJSON, showBriefly } from "../frontend/dom.js";
 import { MeetingSocket, socketUrl } from "./socket.js";
 import {
   currentItem,
@@ -11,10 +12,8 @@ import {
   speakerTimeLeft,
 } from "./state.js";
 
-function readJSON(id) {
-  const node = document.getElementById(id);
-  return node ? JSON.parse(node.textContent) : {};
-}
+// The room, the console and the voting scripts (meetings/voting/static) take these from here.
+export { $, el };
 
 export const config = readJSON("live-config");
 const strings = readJSON("live-strings");
@@ -23,27 +22,6 @@ const strings = readJSON("live-strings");
 export function t(key, params = {}) {
   const text = strings[key] ?? key;
   return text.replace(/%\((\w+)\)s/g, (_, name) => String(params[name] ?? ""));
-}
-
-export function $(id) {
-  return document.getElementById(id);
-}
-
-// el("li", {class: "x", dataset: {id: 3}}, "text", child): text is always set as text, never as HTML.
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name === "class") node.className = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child == null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
 }
 
 export function setText(id, text) {
@@ -55,15 +33,8 @@ export function replaceChildren(node, children) {
   node.replaceChildren(...children);
 }
 
-let toastTimer = null;
 export function toast(message) {
-  const node = $("toast");
-  node.textContent = message;
-  node.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    node.hidden = true;
-  }, 6000);
+  showBriefly($("toast"), message);
 }
 
 // Start the socket and wire the banners; render(state) runs on every change, tick(state) every second.
@@ -159,12 +130,22 @@ function renderHeader(state) {
   chip.textContent = t(`status_${state.meeting.status}`);
 }
 
+// What the room and the console both show: the quorum banner, the current item, the speaker, the floor
+// and the agenda (agendaOptions: {onGoto(item, button)} adds the console's "go to" buttons).
+export function renderProceedings(state, agendaOptions = {}) {
+  renderQuorum(state);
+  renderCurrentItem(state);
+  renderSpeaker(state);
+  renderFloor(state);
+  renderAgenda(state, agendaOptions);
+}
+
 export function participantName(state, id) {
   const p = participantById(state, id);
   return p ? p.name : "—";
 }
 
-export function renderQuorum(state) {
+function renderQuorum(state) {
   const node = $("quorum-banner");
   if (!node) return;
   const rc = state.roll_call;
@@ -177,7 +158,7 @@ export function renderQuorum(state) {
   setText("quorum-banner", t(key, params));
 }
 
-export function renderCurrentItem(state) {
+function renderCurrentItem(state) {
   const item = currentItem(state);
   if (!item) {
     setText("item-order", "");
@@ -192,7 +173,7 @@ export function renderCurrentItem(state) {
   setText("next-item", next ? t("next_item", { title: `${next.order}. ${next.title}` }) : "");
 }
 
-export function renderSpeaker(state) {
+function renderSpeaker(state) {
   const speaker = state.live.speaker;
   const node = $("speaker");
   node.dataset.empty = speaker ? "no" : "yes";
@@ -200,7 +181,7 @@ export function renderSpeaker(state) {
   setText("speaker-kind", speaker ? t(`kind_${speaker.kind || "speak"}`) : "");
 }
 
-export function renderFloor(state) {
+function renderFloor(state) {
   $("floor-state").dataset.floor = state.live.floor;
   setText("floor-state", t(`floor_${state.live.floor}`));
 }
@@ -226,7 +207,7 @@ function showTimer(id, seconds) {
   setText(id, seconds < 0 ? `${text} (${t("over_time")})` : text);
 }
 
-export function renderAgenda(state, { onGoto = null } = {}) {
+function renderAgenda(state, { onGoto = null } = {}) {
   const list = $("agenda");
   if (!list) return;
   const items = [...state.agenda].sort((a, b) => a.order - b.order);
