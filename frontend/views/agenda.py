@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from frontend.forms import AgendaItemForm
-from frontend.views.common import attempt, editable_meeting, post_only, show_error, visible_meeting
+from frontend.views.common import attempt, editable_meeting, post_only, visible_meeting
 from frontend.views.meeting import render_detail
-from meetings.errors import ServiceError
 from meetings.services import agenda
 
 
@@ -46,14 +44,9 @@ def edit(request, meeting_id: int, item_id: int):
         raise Http404
     if request.method == "POST":
         form = AgendaItemForm(request.POST)
-        if form.is_valid():
-            try:
-                agenda.update_item(request.user, meeting, item.pk, **_values(form))
-            except ServiceError as error:
-                show_error(request, error, form)
-            else:
-                messages.success(request, _("The agenda item has been saved."))
-                return _to_agenda(meeting)
+        if form.is_valid() and attempt(request, lambda: agenda.update_item(
+                request.user, meeting, item.pk, **_values(form)), _("The agenda item has been saved."), form):
+            return _to_agenda(meeting)
     else:
         form = AgendaItemForm(initial={
             "title": item.title, "presenter": item.presenter_id, "presenter_name": item.presenter_name,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,11 +14,9 @@ from frontend.views.common import (
     editable_meeting,
     in_site_language,
     post_only,
-    show_error,
     visible_meeting,
 )
 from frontend.views.meeting import render_detail
-from meetings.errors import ServiceError
 from meetings.models import Participant
 from meetings.services import participants
 
@@ -59,14 +56,10 @@ def edit(request, meeting_id: int, participant_id: int):
         raise Http404
     if request.method == "POST":
         form = ParticipantEditForm(request.POST)
-        if form.is_valid():
-            try:
-                participants.update_participant(request.user, meeting, p.pk, **form.cleaned_data)
-            except ServiceError as error:
-                show_error(request, error, form)
-            else:
-                messages.success(request, _("The participant has been saved."))
-                return _to_participants(meeting)
+        if form.is_valid() and attempt(request, lambda: participants.update_participant(
+                request.user, meeting, p.pk, **form.cleaned_data), _("The participant has been saved."),
+                form):
+            return _to_participants(meeting)
     else:
         form = ParticipantEditForm(initial={"role": p.role, "can_vote": p.can_vote, "site": p.site_id})
     return render(request, "frontend/participant_form.html", {"meeting": meeting, "p": p, "form": form})
