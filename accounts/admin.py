@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from accounts.models import ApiToken, LoginRecord, Unit, User
 
 
@@ -45,16 +46,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(LoginRecord)
 class LoginRecordAdmin(ReadOnlyAdmin):
-    list_display = ("at", "username", "success", "ip", "via")
-    list_filter = ("success", "via")
+    list_display = ("at", "username", "success", "throttled", "ip", "via")
+    list_filter = ("success", "throttled", "via")
     search_fields = ("username", "ip")
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "name", "prefix", "created_at", "last_used_at")
-    readonly_fields = ("prefix", "created_at", "last_used_at")
-    fields = ("user", "name", "prefix", "created_at", "last_used_at")
+    list_display = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at")
+    readonly_fields = ("prefix", "created_at", "expires_at", "last_used_at")
+    fields = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at")
 
     def has_add_permission(self, request):
         return False  # tokens are issued through POST /api/v1/auth/token, shown once
+
+    def delete_model(self, request, obj):
+        services.revoke_token(request.user, obj)  # in the audit trail, as when revoked through the API
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset.select_related("user"):
+            services.revoke_token(request.user, token)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -102,11 +104,16 @@ class User(AbstractUser):
 
 
 class LoginRecord(models.Model):
-    """The login log: every sign-in attempt, successful or not. Append-only."""
+    """The login log: every sign-in attempt, successful or not. Append-only.
+
+    It is also what the sign-in limiter counts (``accounts/throttle.py``): an attempt refused by the
+    limiter is logged as ``throttled``, without its password having been checked.
+    """
 
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("user"))
     username = models.CharField(_("user name"), max_length=150)
     success = models.BooleanField(_("success"))
+    throttled = models.BooleanField(_("refused: too many attempts"), default=False)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=255, blank=True)
     via = models.CharField(_("via"), max_length=16, default="web")
@@ -116,6 +123,7 @@ class LoginRecord(models.Model):
         verbose_name = _("login record")
         verbose_name_plural = _("login log")
         ordering = ["-at"]
+        indexes = [models.Index(fields=["username", "ip", "at"], name="login_attempts")]
 
 
 def hash_token(raw: str) -> str:
@@ -123,29 +131,58 @@ def hash_token(raw: str) -> str:
 
 
 class ApiToken(models.Model):
-    """A bearer token for the REST API and the socket. Only its hash is stored."""
+    """A bearer token for the REST API and the socket. Only its hash is stored.
+
+    A token expires ``PHONGHOP_API_TOKEN_DAYS`` days after it is issued; revoking one deletes it
+    (``accounts.services.revoke_token``, which leaves an entry in the audit trail).
+    """
+
+    TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
     name = models.CharField(_("name"), max_length=100, blank=True)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=8, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
 
+    def __str__(self) -> str:
+        return f"{self.name or self.prefix} ({self.prefix}…)"
+
     @classmethod
-    def issue(cls, user: User, name: str = "") -> tuple[ApiToken, str]:
+    def issue(cls, user: User, name: str = "", lifetime: dt.timedelta | None = None) -> tuple[ApiToken, str]:
         raw = "ph_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:8])
+        lifetime = lifetime if lifetime is not None else dt.timedelta(days=settings.PHONGHOP_API_TOKEN_DAYS)
+        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:8],
+                                   expires_at=timezone.now() + lifetime)
         return token, raw
 
     @classmethod
+    def find(cls, raw: str) -> ApiToken | None:
+        """The token with this key, expired or not; None for an unknown (or revoked) key."""
+        return cls.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+
+    @classmethod
     def authenticate(cls, raw: str) -> User | None:
-        token = cls.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
-        if token is None or not token.user.is_active:
+        """The token's user, or None when the key is unknown, revoked or expired, or the user disabled."""
+        token = cls.find(raw)
+        if token is None or token.expired or not token.user.is_active:
             return None
-        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        token.touch()
         return token.user
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    def touch(self) -> None:
+        """Note the use, at most once a minute: a busy program must not cost a write per request."""
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= self.TOUCH_EVERY:
+            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now

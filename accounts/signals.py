@@ -12,7 +12,8 @@ from django.dispatch import receiver
 from accounts.models import LoginRecord
 
 
-def _client(request) -> tuple[str | None, str, str]:
+def client(request) -> tuple[str | None, str, str]:
+    """The caller's address, browser and door (web form or API), as the login log keeps them."""
     if request is None:
         return None, "", "web"
     return (
@@ -23,7 +24,7 @@ def _client(request) -> tuple[str | None, str, str]:
 
 
 def record_success(request, user) -> LoginRecord:
-    ip, agent, via = _client(request)
+    ip, agent, via = client(request)
     return LoginRecord.objects.create(
         user=user, username=user.get_username(), success=True, ip=ip, user_agent=agent, via=via
     )
@@ -36,7 +37,7 @@ def record_login(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def record_failed_login(sender, credentials, request=None, **kwargs) -> None:
-    ip, agent, via = _client(request)
+    ip, agent, via = client(request)
     LoginRecord.objects.create(
         username=str(credentials.get("username", ""))[:150], success=False, ip=ip, user_agent=agent, via=via
     )

@@ -190,6 +190,13 @@ PHONGHOP_INVITATION_LEAD_DAYS = envint("PHONGHOP_INVITATION_LEAD_DAYS", 3)
 PHONGHOP_EXTRA_HOLIDAYS = envlist("PHONGHOP_EXTRA_HOLIDAYS", [])
 PHONGHOP_EXTRA_WORKDAYS = envlist("PHONGHOP_EXTRA_WORKDAYS", [])
 
+# Signing in (accounts/): API tokens expire after this many days; after LOGIN_MAX_FAILURES wrong
+# passwords for one user name from one address within LOGIN_WINDOW_MINUTES, that pair is refused (429)
+# until the oldest of those failures is older than the window.
+PHONGHOP_API_TOKEN_DAYS = envint("PHONGHOP_API_TOKEN_DAYS", 30)
+PHONGHOP_LOGIN_MAX_FAILURES = envint("PHONGHOP_LOGIN_MAX_FAILURES", 5)
+PHONGHOP_LOGIN_WINDOW_MINUTES = envint("PHONGHOP_LOGIN_WINDOW_MINUTES", 15)
+
 # Video briefings (media/, docs/architecture.md "Media"). ICE servers as JSON, e.g.
 # [{"urls": "turn:10.0.0.5:3478", "username": "u", "credential": "p"}]; none by default (closed networks).
 PHONGHOP_ICE_SERVERS = json.loads(env("PHONGHOP_ICE_SERVERS") or "[]")

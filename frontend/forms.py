@@ -9,7 +9,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services as accounts_services
 from accounts.models import Unit, User
+from meetings.errors import TooManyAttempts
 from meetings.models import Meeting, MeetingKind, Participant, Room
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -231,3 +233,14 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("Wrong user name or password. Note that both are case-sensitive."),
         "inactive": _("This account has been disabled. Ask the administrator of your unit."),
     }
+
+    def clean(self):
+        # The sign-in limiter (accounts/throttle.py) goes first: a locked-out pair of user name and
+        # address is refused, and told until when, before its password is checked.
+        username = self.cleaned_data.get("username")
+        if username and self.cleaned_data.get("password"):
+            try:
+                accounts_services.guard_sign_in(self.request, username)
+            except TooManyAttempts as refused:
+                raise forms.ValidationError(refused.message, code="too_many_attempts") from None
+        return super().clean()

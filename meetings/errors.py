@@ -45,3 +45,19 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+    code = "unauthenticated"
+
+
+class TooManyAttempts(ServiceError):
+    """Refused before any check: the caller must wait ``retry_after`` seconds (the Retry-After header)."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message, retry_after: int, code: str | None = None, **kw):
+        super().__init__(message, code, **kw)
+        self.retry_after = retry_after

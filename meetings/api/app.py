@@ -33,7 +33,10 @@ def error(request: HttpRequest, status: int, code: str, message: str, field: str
 
 @api.exception_handler(ServiceError)
 def on_service_error(request, exc: ServiceError):
-    return error(request, exc.status, exc.code, exc.message, exc.field)
+    response = error(request, exc.status, exc.code, exc.message, exc.field)
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

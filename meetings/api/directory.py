@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
 
+from accounts import services as accounts_services
 from accounts.models import ApiToken, Unit, User
-from accounts.signals import record_success
 from meetings.api.auth import AUTH, actor
-from meetings.api.schemas import Error, MeetingSummary, NotificationOut, PersonOut, TokenIn, TokenOut, UnitOut
+from meetings.api.schemas import (
+    Error,
+    MeetingSummary,
+    NotificationOut,
+    PersonOut,
+    TokenIn,
+    TokenInfo,
+    TokenOut,
+    UnitOut,
+)
 from meetings.api.serialize import meeting_summary, person
 from meetings.errors import Forbidden, Invalid
 from meetings.models import Notification
@@ -22,16 +30,42 @@ from meetings.services import notifications as notifications_service
 router = Router(tags=["directory"])
 
 
-@router.post("/auth/token", response={200: TokenOut, 401: Error}, auth=None, summary="Exchange a user name and password for a bearer token")
+@router.post("/auth/token", response={200: TokenOut, 401: Error, 429: Error}, auth=None,
+             summary="Exchange a user name and password for a bearer token")
 def issue_token(request, payload: TokenIn):
-    # A failure is logged by the user_login_failed signal (accounts.signals), marked as an API login.
-    request.login_via = "api"
-    user = authenticate(request, username=payload.username, password=payload.password)
-    if user is None:
-        return Status(401, {"error": {"code": "bad_credentials", "message": _("Wrong user name or password.")}})
-    record_success(request, user)
-    raw = ApiToken.issue(user, payload.name or "api")[1]
-    return {"token": raw, "user": person(user)}
+    request.login_via = "api"  # the login log says which door was used
+    user = accounts_services.sign_in(request, payload.username, payload.password)
+    token, raw = accounts_services.issue_token(request, user, payload.name or "api")
+    return {"token": raw, "id": token.pk, "expires_at": token.expires_at, "user": person(user)}
+
+
+@router.delete("/auth/token", response={204: None, 400: Error, 401: Error}, auth=AUTH,
+               summary="Revoke the token this request is sent with")
+def revoke_current_token(request):
+    token = getattr(request, "api_token", None)
+    if token is None:
+        raise Invalid(_("This request was not sent with an API token."), "no_token")
+    accounts_services.revoke_token(actor(request), token)
+    return Status(204, None)
+
+
+@router.get("/auth/tokens", response=list[TokenInfo], auth=AUTH, summary="The caller's API tokens (never their keys)")
+def list_tokens(request):
+    current = getattr(request, "api_token", None)
+    return [token_info(t, current) for t in ApiToken.objects.filter(user=actor(request)).order_by("-created_at", "-pk")]
+
+
+@router.delete("/auth/tokens/{int:token_id}", response={204: None, 401: Error, 404: Error}, auth=AUTH,
+               summary="Revoke one of the caller's tokens")
+def revoke_token(request, token_id: int):
+    accounts_services.revoke_own_token(actor(request), token_id)
+    return Status(204, None)
+
+
+def token_info(token: ApiToken, current: ApiToken | None) -> dict:
+    return {"id": token.pk, "name": token.name, "prefix": token.prefix, "created_at": token.created_at,
+            "expires_at": token.expires_at, "last_used_at": token.last_used_at, "expired": token.expired,
+            "current": current is not None and current.pk == token.pk}
 
 
 @router.get("/me", response=PersonOut, auth=AUTH)

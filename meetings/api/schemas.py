@@ -42,8 +42,23 @@ class PersonOut(Schema):
 
 
 class TokenOut(Schema):
-    token: str
+    token: str  # shown once: only its hash is stored
+    id: int
+    expires_at: dt.datetime
     user: PersonOut
+
+
+class TokenInfo(Schema):
+    """One of the caller's tokens, without its key."""
+
+    id: int
+    name: str
+    prefix: str  # the key's first 8 characters, to recognise it
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_used_at: dt.datetime | None  # to within a minute
+    expired: bool
+    current: bool  # the token this request was sent with
 
 
 class AgendaItemOut(Schema):
