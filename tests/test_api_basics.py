@@ -135,6 +135,30 @@ def test_an_unknown_address_is_a_json_404(people, api):
     refused(api(None).post("/meetings/1/khong-co"), 404, "not_found")
 
 
+def test_a_wrong_method_is_a_json_405_that_says_what_is_allowed(client, people):
+    r = client.put("/api/v1/auth/token", {"username": "lan", "password": PASSWORD}, content_type="application/json")
+
+    error = refused(r, 405, "method_not_allowed")
+    assert r["Allow"] == "DELETE, POST"
+    assert error["message"] == "Địa chỉ này không nhận phương thức PUT. Các phương thức được phép: DELETE, POST."
+
+
+def test_a_wrong_method_is_refused_before_authentication(client, people, api):
+    r = client.delete("/api/v1/meetings")
+    refused(r, 405, "method_not_allowed")
+    assert r["Allow"] == "GET, POST"
+
+    r = client.put("/api/v1/me", HTTP_ACCEPT_LANGUAGE="en", **api(people["lan"]).headers)
+    assert refused(r, 405, "method_not_allowed")["message"] == (
+        "This address does not accept the method PUT. Allowed: GET.")
+    assert r["Allow"] == "GET"
+
+
+def test_an_unknown_address_stays_404_whatever_the_method(client, people):
+    assert client.head("/api/v1/khong-co").status_code == 404
+    refused(client.options("/api/v1/khong-co"), 404, "not_found")
+
+
 def test_an_unknown_meeting_is_404(people, api):
     refused(api(people["lan"]).get("/meetings/999999"), 404, "not_found")
 

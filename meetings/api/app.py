@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.urls import URLPattern
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -16,7 +19,41 @@ from meetings.voting import api as voting_api
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class Api(NinjaAPI):
+    """A wrong method on a known path is a JSON error too: ninja answers it with a plain-text 405 from
+    its path view, before any exception handler, so each of the API's views is wrapped to rewrite it."""
+
+    @property
+    def urls(self):
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _json_method_not_allowed(pattern.callback)
+        return patterns, app_name, namespace
+
+
+def _json_method_not_allowed(view):
+    def convert(request, response):
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        allowed = ", ".join(sorted(m.strip() for m in response.get("Allow", "").split(",") if m.strip()))
+        message = _("This address does not accept the method %(method)s. Allowed: %(allowed)s.") % {
+            "method": request.method, "allowed": allowed}
+        converted = error(request, 405, "method_not_allowed", message)
+        converted["Allow"] = allowed
+        return converted
+
+    if inspect.iscoroutinefunction(view):
+        async def wrapped(request, *args, **kwargs):
+            return convert(request, await view(request, *args, **kwargs))
+    else:
+        def wrapped(request, *args, **kwargs):
+            return convert(request, view(request, *args, **kwargs))
+    return functools.wraps(view)(wrapped)  # keeps csrf_exempt: ninja checks CSRF itself
+
+
+api = Api(
     title="Phòng họp số API",
     version="1",
     description="Meetings, agendas, participants and invitations. Errors: {\"error\": {\"code\", \"message\"}}.",
@@ -84,7 +121,7 @@ api.add_router("/", documents_api.router)
 fallback = Router()
 
 
-@fallback.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False)
+@fallback.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], "/{path:rest}", auth=None, include_in_schema=False)
 def unknown_path(request, rest: str):
     return error(request, 404, "not_found", _("There is no such address in the API."))
 
