@@ -1,4 +1,4 @@
-"""A real ASGI server (Daphne) for browser tests, and helpers to sign browsers in.
+"""A real ASGI server (Daphne) for browser tests, and helpers to launch Chromium and sign its pages in.
 
 pytest-django's live_server speaks WSGI only; the live room needs WebSockets, so the tests start
 ``daphne config.asgi:application`` as a child process on the test database. Under SQLite the test
@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+from ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = Path(sys.executable).with_name("daphne")
@@ -35,12 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def database_url() -> str:
@@ -80,17 +76,12 @@ class DaphneServer:
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self._log = log
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"daphne did not start listening within {timeout} s:\n{self.log_tail()}")
+        try:
+            wait_for_port(self.port, self.process, timeout, output=self.log_tail)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         if self.process is None:
@@ -126,3 +117,25 @@ def session_cookie(user, base_url: str) -> dict:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base_url}
+
+
+@contextmanager
+def launch_chromium() -> Iterator:
+    """Debian's Chromium through sync Playwright. That API runs an event loop in this thread: services
+    that publish events (async_to_sync) must not run in the test process while it is open. Set the
+    data up first, act through the pages."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_as(browser, server: DaphneServer, user, path: str, viewport=DESKTOP):
+    """A page at ``path`` on ``server`` in a fresh browser context, signed in as ``user``."""
+    context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    context.add_cookies([session_cookie(user, server.url)])
+    page = context.new_page()
+    page.goto(server.url + path)
+    return page

@@ -6,27 +6,18 @@ minh chairs the meeting, lan is its secretary, hoa and binh are delegates.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
-from live_server import CHROMIUM, CHROMIUM_ARGS, DaphneServer, session_cookie
+from live_server import DESKTOP, launch_chromium, open_as
+from personas import in_days
 
-DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 800, "height": 1280}
 RECONNECT_MS = 20_000
-
-
-def in_days(days: int, hour: int = 8) -> dt.datetime:
-    day = timezone.localdate() + dt.timedelta(days=days)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
 @pytest.fixture
@@ -104,37 +95,9 @@ def test_the_console_links_the_attendance_exports(client, people, live_meeting):
 # The story in three browsers --------------------------------------------------------------------
 
 @pytest.fixture
-def server(transactional_db) -> Iterator[DaphneServer]:
-    daphne = DaphneServer().start()
-    print(f"daphne on {daphne.url}, log: {daphne.log_path}")
-    yield daphne
-    daphne.stop()
-
-
-@contextmanager
-def launch_chromium():
-    # Sync Playwright runs an event loop in this thread: services that publish events (async_to_sync)
-    # must not run in the test process while it is open. Set the data up first, act through the pages.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
 def browser(live_meeting):
     with launch_chromium() as browser:
         yield browser
-
-
-def open_as(browser, server, user, path, viewport=DESKTOP):
-    context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    context.add_cookies([session_cookie(user, server.url)])
-    page = context.new_page()
-    page.goto(server.url + path)
-    return page
 
 
 def screenshots(page, name):

@@ -4,9 +4,8 @@ lan, the office's secretary, creates a meeting three weeks ahead, builds its age
 participants and publishes the invitation; hoa, a delegate, finds it on her calendar and reports
 her absence with a reason; lan reloads the meeting and reads the reason.
 
-Debian's Chromium, driven by Playwright's sync API, against pytest-django's live_server. The fixtures
-live here rather than in tests/browser/conftest.py: the tests import helpers with
-``from personas import ...``, and a second, package-less conftest.py would shadow tests/conftest.py.
+Debian's Chromium, driven by Playwright's sync API, against pytest-django's live_server (WSGI: no
+socket here, so not the Daphne of tests/browser/conftest.py).
 """
 
 from __future__ import annotations
@@ -15,29 +14,21 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from live_server import launch_chromium
 from personas import PASSWORD, in_days
 
 # The sync Playwright API runs an event loop in this thread; the ORM calls of fixtures and
 # assertions in between are still synchronous and safe (scripts/test sets this too).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 TABLET = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def chromium() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

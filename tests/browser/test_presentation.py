@@ -7,23 +7,15 @@ Playwright runs an event loop in this thread).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from contextlib import contextmanager
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
-from live_server import CHROMIUM, CHROMIUM_ARGS, DaphneServer, session_cookie
+from live_server import launch_chromium, open_as
+from personas import in_days
 
-DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 800, "height": 1280}
 WAIT_MS = 20_000
-
-
-def in_days(days: int, hour: int = 8) -> dt.datetime:
-    day = timezone.localdate() + dt.timedelta(days=days)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
 @pytest.fixture
@@ -55,32 +47,6 @@ def presented(people, units, no_eager_pages, tmp_path):
                                 samples.numbered_pages(10, "Báo cáo kinh tế - xã hội"))
     document = services.upload(lan, meeting, path, "bao-cao.pdf", agenda_item_id=item.pk)
     return meeting, document
-
-
-@pytest.fixture
-def server(transactional_db):
-    daphne = DaphneServer().start()
-    print(f"daphne on {daphne.url}, log: {daphne.log_path}")
-    yield daphne
-    daphne.stop()
-
-
-@contextmanager
-def launch_chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def open_as(browser, server, user, path, viewport=DESKTOP):
-    context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    context.add_cookies([session_cookie(user, server.url)])
-    page = context.new_page()
-    page.goto(server.url + path)
-    return page
 
 
 def screenshot(page, name):
