@@ -14,6 +14,8 @@ import pytest
 for helpers in ("realtime", "browser"):  # rt_client (the socket test client), live_server (Daphne for browsers)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / helpers))
 
+from rt_fixtures import app, socket_clients, tokens  # noqa: E402, F401  (app, tokens: fixtures)
+
 
 @pytest.fixture
 def media_settings():
@@ -49,13 +51,6 @@ async def sites():
 # The socket path ---------------------------------------------------------------------------------
 
 @pytest.fixture
-def app():
-    from config.asgi import application
-
-    return application
-
-
-@pytest.fixture
 def briefing(published, people, units):
     """The meeting in progress, with the An Phú district as a remote site where tuan sits."""
     from accounts.models import User
@@ -66,13 +61,6 @@ def briefing(published, people, units):
     participants.add_participant(lan, meeting, people["tuan"], site=units["district"])
     people["nam"] = User.objects.create(username="nam", full_name="Vũ Văn Nam", unit=units["office"], role="delegate")
     return meetings.change_status(lan, meeting, "in_progress")
-
-
-@pytest.fixture
-def tokens(people):
-    from accounts.models import ApiToken
-
-    return {name: ApiToken.issue(user, "test")[1] for name, user in people.items()}
 
 
 @pytest.fixture
@@ -88,26 +76,7 @@ async def backend(settings):
 
 
 @pytest.fixture
-async def connect(app, tokens, backend):
-    from rt_client import Client
-
-    from realtime import presence
-
-    opened = []
-
-    async def _connect(name, meeting, hello=True):
-        client = Client(app, meeting.pk, tokens[name])
-        opened.append(client)
-        if hello:
-            await client.open(0)
-        else:
-            await client.connect()
-        return client
-
-    yield _connect
-    for client in opened:
-        try:
-            await client.disconnect()
-        except Exception:
-            pass
-    await presence.hub().drain()
+async def connect(app, tokens, backend):  # noqa: F811  (the fixtures imported above)
+    """connect(name, meeting) → an open, resumed Client, with the media backend up (rt_fixtures.socket_clients)."""
+    async with socket_clients(app, tokens) as connect:
+        yield connect

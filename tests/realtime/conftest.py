@@ -5,20 +5,13 @@ unit but is not invited; thu works in another department."""
 from __future__ import annotations
 
 import pytest
-from rt_client import Client
+from rt_fixtures import app, socket_clients, tokens  # noqa: F401  (app, tokens: fixtures)
 
 
 @pytest.fixture(autouse=True)
 def quick(settings):
     settings.PHONGHOP_PRESENCE_INTERVAL = 0.05
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # the cast is made per test
-
-
-@pytest.fixture
-def app():
-    from config.asgi import application
-
-    return application
 
 
 @pytest.fixture
@@ -46,33 +39,7 @@ def running(room, people):
 
 
 @pytest.fixture
-def tokens(people):
-    from accounts.models import ApiToken
-
-    return {name: ApiToken.issue(user, "test")[1] for name, user in people.items()}
-
-
-@pytest.fixture
-async def connect(app, tokens):
-    """connect(name, meeting) → an open, resumed Client for that person. All are closed at the end,
-    and pending presence broadcasts are awaited, so no database work outlives the test."""
-    from realtime import presence
-
-    opened: list[Client] = []
-
-    async def _connect(name: str | None, meeting, *, last_seq: int = 0, application=None, hello=True) -> Client:
-        client = Client(application or app, meeting.pk, tokens[name] if name else None)
-        opened.append(client)
-        if hello:
-            await client.open(last_seq)
-        else:
-            await client.connect()
-        return client
-
-    yield _connect
-    for client in opened:
-        try:
-            await client.disconnect()
-        except Exception:
-            pass
-    await presence.hub().drain()
+async def connect(app, tokens):  # noqa: F811  (the fixtures imported above)
+    """connect(name, meeting) → an open, resumed Client for that person (see rt_fixtures.socket_clients)."""
+    async with socket_clients(app, tokens) as connect:
+        yield connect
