@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "realtime"))  # rt_client, the socket test client
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "realtime"))  # rt_client, rt_fixtures
+
+from rt_fixtures import app, socket_clients, tokens  # noqa: E402, F401  (app, tokens: fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -43,40 +45,11 @@ def council(published, people, units):
 
 
 @pytest.fixture
-def app():
-    from config.asgi import application
-
-    return application
-
-
-@pytest.fixture
-def tokens(people):
-    from accounts.models import ApiToken
-
-    return {name: ApiToken.issue(user, "test")[1] for name, user in people.items()}
-
-
-@pytest.fixture
-async def connect(app, tokens):
-    """connect(name, meeting) → an open, resumed socket Client; all closed at the end."""
-    from rt_client import Client
-
+async def connect(app, tokens):  # noqa: F811  (the fixtures imported above)
+    """connect(name, meeting) → an open, resumed socket Client (rt_fixtures.socket_clients); at the end, the
+    pending tally frames are awaited too."""
     from meetings.voting import tally
-    from realtime import presence
 
-    opened: list[Client] = []
-
-    async def _connect(name: str, meeting, *, last_seq: int = 0) -> Client:
-        client = Client(app, meeting.pk, tokens[name])
-        opened.append(client)
-        await client.open(last_seq)
-        return client
-
-    yield _connect
-    for client in opened:
-        try:
-            await client.disconnect()
-        except Exception:
-            pass
-    await tally.hub().drain()
-    await presence.hub().drain()
+    async with socket_clients(app, tokens) as connect:
+        yield connect
+        await tally.hub().drain()
