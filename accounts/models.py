@@ -81,12 +81,25 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._stored_active = user.__dict__.get("is_active")
+        return user
+
     def save(self, *args, **kwargs) -> None:
         if not self.calendar_token:
             self.calendar_token = secrets.token_urlsafe(32)
         if self.is_superuser and self.role != Role.SYSTEM_ADMIN:
             self.role = Role.SYSTEM_ADMIN
+        # A new password or a deactivated account ends the API tokens, as it ends the web sessions (the
+        # post_save receiver in accounts.signals revokes them, with an audit entry).
+        if self.pk is not None and self._password is not None:
+            self.tokens_end_because = "password"
+        elif self.pk is not None and getattr(self, "_stored_active", None) and not self.is_active:
+            self.tokens_end_because = "deactivated"
         super().save(*args, **kwargs)
+        self._stored_active = self.is_active
 
     def get_full_name(self) -> str:
         return self.full_name or self.username
