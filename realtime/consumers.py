@@ -295,18 +295,21 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.held[message["seq"]] = message
         if not self.delivering.locked():
             # Whoever holds the lock (hello, a command's catch-up, a repair) releases what is held when done.
-            while (event := self.held.pop(self.last_sent + 1, None)) is not None:
-                if not await self._put(event["text"]):
-                    return
-                self.last_sent = event["seq"]
-                if event.get("revoke") is not None or event.get("roles") is not None:
-                    self._later(self._consequences(event.get("revoke"), event.get("roles")))
-            for seq in [s for s in self.held if s <= self.last_sent]:
-                del self.held[seq]
-            due = [m for m in self.held_frames if m["seq"] <= self.last_sent]
-            self.held_frames = [m for m in self.held_frames if m["seq"] > self.last_sent]
-            for frame in due:
-                await self._put(frame["text"])
+            # Taken here too (free, so without waiting): should a server's send ever suspend, a catch-up
+            # starting meanwhile must not send the same events again.
+            async with self.delivering:
+                while (event := self.held.pop(self.last_sent + 1, None)) is not None:
+                    if not await self._put(event["text"]):
+                        return
+                    self.last_sent = event["seq"]
+                    if event.get("revoke") is not None or event.get("roles") is not None:
+                        self._later(self._consequences(event.get("revoke"), event.get("roles")))
+                for seq in [s for s in self.held if s <= self.last_sent]:
+                    del self.held[seq]
+                due = [m for m in self.held_frames if m["seq"] <= self.last_sent]
+                self.held_frames = [m for m in self.held_frames if m["seq"] > self.last_sent]
+                for frame in due:
+                    await self._put(frame["text"])
         if len(self.held) > self.send_queue_size:
             self._later(self._shut(CLOSE_TOO_SLOW))
         elif self.held:
