@@ -92,14 +92,19 @@ class User(AbstractUser):
             self.calendar_token = secrets.token_urlsafe(32)
         if self.is_superuser and self.role != Role.SYSTEM_ADMIN:
             self.role = Role.SYSTEM_ADMIN
-        # A new password or a deactivated account ends the API tokens, as it ends the web sessions (the
-        # post_save receiver in accounts.signals revokes them, with an audit entry).
+        # A new password or a deactivated account ends the API tokens, as it ends the web sessions. A
+        # sign-in that re-hashes the stored password clears ``_password`` before saving: not a change.
+        ends_tokens = None
         if self.pk is not None and self._password is not None:
-            self.tokens_end_because = "password"
+            ends_tokens = "password"
         elif self.pk is not None and getattr(self, "_stored_active", None) and not self.is_active:
-            self.tokens_end_because = "deactivated"
+            ends_tokens = "deactivated"
         super().save(*args, **kwargs)
         self._stored_active = self.is_active
+        if ends_tokens:
+            from accounts import services  # services import the audit trail, which imports this module
+
+            services.end_tokens(self, ends_tokens)
 
     def get_full_name(self) -> str:
         return self.full_name or self.username

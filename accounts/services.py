@@ -59,3 +59,12 @@ def revoke_own_token(actor: User, token_id: int) -> None:
     if token is None:
         raise NotFound()
     revoke_token(actor, token)
+
+
+def end_tokens(user: User, reason: str) -> None:
+    """All of a user's tokens stop working (``User.save`` calls it after a new password or a deactivation);
+    sockets they opened stay until they reconnect."""
+    tokens = list(ApiToken.objects.filter(user=user).values_list("pk", flat=True))
+    if tokens:
+        ApiToken.objects.filter(pk__in=tokens).delete()
+        events.audit(None, "token.revoke_all", None, user.get_username(), reason=reason, token_ids=tokens)

@@ -7,10 +7,9 @@ request with ``login_via`` so the log says which door was used.
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from accounts.models import ApiToken, LoginRecord, User
+from accounts.models import LoginRecord
 
 
 def client(request) -> tuple[str | None, str, str]:
@@ -43,18 +42,3 @@ def record_failed_login(sender, credentials, request=None, **kwargs) -> None:
         username=str(credentials.get("username", ""))[:150], success=False, ip=ip, user_agent=agent, via=via
     )
 
-
-@receiver(post_save, sender=User)
-def end_tokens(sender, instance: User, created: bool, **kwargs) -> None:
-    """After a password change or a deactivation (``User.save`` says which): the user's API tokens stop
-    working, like their web sessions. Sockets the tokens opened stay until they reconnect."""
-    reason = instance.__dict__.pop("tokens_end_because", None)
-    if created or reason is None:
-        return
-    tokens = list(ApiToken.objects.filter(user=instance).values_list("pk", flat=True))
-    if not tokens:
-        return
-    from meetings.services import events  # accounts does not import meetings at load time
-
-    ApiToken.objects.filter(pk__in=tokens).delete()
-    events.audit(None, "token.revoke_all", None, instance.get_username(), reason=reason, token_ids=tokens)

@@ -180,7 +180,7 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "phonghop@localhost"
 
 # Domain settings (see README).
-# Two changes to Daphne's WebSocket send path (realtime/daphne_tuning.py); off only to measure without them.
+# The changes to Daphne's WebSocket send path (realtime/daphne_tuning.py); off only to measure without them.
 PHONGHOP_DAPHNE_TUNING = envbool("PHONGHOP_DAPHNE_TUNING", True)
 # Bytes a WebSocket may leave unread before it is dropped (it reconnects and resyncs); with the tuning only.
 PHONGHOP_SOCKET_UNSENT_LIMIT = envint("PHONGHOP_SOCKET_UNSENT_LIMIT", 4 * 1024 * 1024)

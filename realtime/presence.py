@@ -26,7 +26,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from meetings.models import LiveConnection, LiveState
-from realtime.audience import AUDIENCES, EDITORS
+from realtime.audience import EDITORS, MEMBERS
 from realtime.publish import frame_message, send_all
 from realtime.snapshot import current_seq
 
@@ -74,15 +74,21 @@ def connected(meeting_id: int) -> int:
             .values("user_id").distinct().count())
 
 
+def presence_frames(meeting_id: int) -> dict[str, dict[str, Any]]:
+    """Each audience's presence frame, from one read. The organisers see who is connected and from where;
+    delegates only how many: the list is for the chair's roll call, and sending it to every delegate would
+    cost 1,000 × 1,000 entries a second while a large meeting gathers (about 45 KB a second on each
+    commune link)."""
+    seq, rows = current_seq(meeting_id), online(meeting_id)
+    members = {"type": "presence", "seq": seq, "connected": len({r["user_id"] for r in rows})}
+    return {EDITORS: {**members, "online": rows}, MEMBERS: members}
+
+
 def presence_frame(meeting_id: int, audience: str) -> dict[str, Any]:
-    """The organisers see who is connected and from where; delegates only how many. The list is for the
-    chair's roll call, and sending it to every delegate would cost 1,000 × 1,000 entries a second while a
-    large meeting gathers (about 45 KB a second on each commune link)."""
-    seq = current_seq(meeting_id)
+    """One socket's presence frame (after ``ready``); a delegate's costs a count, not the list."""
     if audience == EDITORS:
-        rows = online(meeting_id)
-        return {"type": "presence", "seq": seq, "connected": len({r["user_id"] for r in rows}), "online": rows}
-    return {"type": "presence", "seq": seq, "connected": connected(meeting_id)}
+        return presence_frames(meeting_id)[EDITORS]
+    return {"type": "presence", "seq": current_seq(meeting_id), "connected": connected(meeting_id)}
 
 
 def claim_broadcast(meeting_id: int, gap: float) -> float:
@@ -143,9 +149,8 @@ class Hub:
                     await asyncio.sleep(wait)
                     continue
                 self.dirty.discard(meeting_id)
-                frames = await database_sync_to_async(
-                    lambda: [(a, presence_frame(meeting_id, a)) for a in AUDIENCES])()
-                await send_all([frame_message(meeting_id, frame, audience) for audience, frame in frames])
+                frames = await database_sync_to_async(presence_frames)(meeting_id)
+                await send_all([frame_message(meeting_id, frame, audience) for audience, frame in frames.items()])
         except Exception:
             log.exception("presence broadcast for meeting %s failed", meeting_id)
             self.dirty.discard(meeting_id)  # the next connect or disconnect tries again
