@@ -18,12 +18,15 @@ async def test_the_main_site_and_the_speaker_are_recorded_without_decoding(serve
     media_settings.record_dir, media_settings.video_codec = str(tmp_path), codec
     chair = info(site=1, roles=["chair"], controls=True)
     hall = sites(await join(server, Site("tinh", audio=True, slots=1, audio_slots=1, codec=codec), chair))
-    sites(await join(server, Site("huyen", audio=True, loud=True, slots=0, codec=codec), info(site=2)))
+    speaker = sites(await join(server, Site("huyen", audio=True, loud=True, slots=0, codec=codec), info(site=2)))
     assert await wait_for(lambda: hall.layout and hall.layout["speaker"] == 2, 5)
 
     await server.handle(chair, {"action": "record", "on": True}, hall.on_frame)
     assert await wait_for(lambda: hall.layout["recording"], 2)
-    await asyncio.sleep(2)
+    # Two seconds of the publishers' own clocks (60 frames each), however long a busy machine takes for them.
+    marks = hall.video.index, speaker.video.index
+    assert await wait_for(lambda: hall.video.index >= marks[0] + 60 and speaker.video.index >= marks[1] + 60)
+    await asyncio.sleep(0.2)  # the last frames sent reach the recorder (their count has a margin of 20)
     await server.handle(chair, {"action": "record", "on": False}, hall.on_frame)
     assert await wait_for(lambda: not hall.layout["recording"], 2)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -17,14 +18,15 @@ def prepare(meeting, people, **spec):
     return services.prepare(people["lan"], meeting, spec)
 
 
-async def tallies(client, item_id, until_voted, seconds=5.0):
-    """The vote.tally frames the client gets until one counts ``until_voted`` voters."""
+async def tallies(client, item_id, until_voted, seconds=60.0):
+    """The vote.tally frames the client gets until one counts ``until_voted`` voters, each with the server's
+    time of its slot (``at``). The deadline only bounds a broken run: a busy machine may be slow."""
     got = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         frame = await client.recv()
         if frame["type"] == "vote.tally" and frame["item_id"] == item_id:
-            got.append((time.monotonic(), frame))
+            got.append((dt.datetime.fromisoformat(frame["at"]), frame))
             if frame["voted"] >= until_voted:
                 return got
     raise AssertionError(f"no tally with {until_voted} voters: {[f for _t, f in got]}")
@@ -61,9 +63,12 @@ async def test_the_live_tally_reaches_the_organisers_only_and_at_most_twice_a_se
     last = frames[-1][1]
     assert last["counts"] == {"for": 2, "against": 1, "abstain": 1} and last["voters"] == 4
     assert last["not_voted"] == [] and last["seq"] == lan.seq
+    # Coalesced: the server's own slot times (``at``) are at least 0.5 s apart, so at most two frames a
+    # second leave it, whenever they reach this client (a busy machine may bunch them up on the way).
     times = [t for t, _f in frames]
-    assert all(b - a >= 0.45 for a, b in zip(times, times[1:], strict=False)), times  # coalesced: ≤ 2 per second
-    assert len(frames) <= 3
+    assert all((b - a).total_seconds() >= 0.5 for a, b in zip(times, times[1:], strict=False)), times
+    voted = [f["voted"] for _t, f in frames]
+    assert voted == sorted(voted), "a later frame never counts fewer ballots"
     await minh.ok("vote.close", item_id=item.pk)
     await hoa.until_seq(minh.seq)
     assert not any(f["type"] == "vote.tally" for f in hoa.frames + binh.frames + tuan.frames)
