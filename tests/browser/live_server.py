@@ -38,6 +38,17 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 
+# Playwright's expect() gives up after 5 s by default; a busy CI machine (Daphne, Chromium and the test on
+# two cores) can take longer to show what a quiet one shows at once. An expectation returns as soon as it
+# holds, so a generous bound costs a passing run nothing.
+EXPECT_MS = 20_000
+try:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_MS)
+except ImportError:  # the browser suites skip themselves without Playwright
+    pass
+
 
 def database_url() -> str:
     """The URL of the database this test process uses (the test database, not the real one)."""
