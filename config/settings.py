@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "meetings",
     "meetings.documents",
     "meetings.voting",
+    "meetings.reports",
     "realtime",
     "media",
     "frontend",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("live/", include("realtime.urls")),
     path("votes/", include("meetings.voting.urls")),
     path("briefing/", include("media.urls")),
+    path("reports/", include("meetings.reports.urls")),
     path("", include("meetings.documents.urls")),
     path("", include("realtime.export_urls")),
     path("", include("frontend.urls")),
