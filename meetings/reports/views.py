@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Unit
@@ -19,6 +20,7 @@ from meetings.reports.columns import COLUMNS
 from meetings.reports.report import VIEWS, build, parse_filters
 
 CHART_LIMIT = 30  # bars; the table has every row
+TABLE_LIMIT = 300  # rows on the page; the XLSX and PDF have them all
 
 
 def _chart(report) -> str:
@@ -37,8 +39,12 @@ def index(request: HttpRequest, view: str = "") -> HttpResponse:
     organiser = scope.is_organiser(request.user)
     view = view or ("meetings" if organiser else "members")
     error = ""
+    params = request.GET.copy()
+    if not params.get("from") and not params.get("to"):
+        # A page opens on this year: a province's five-year history is for the downloads and the API.
+        params["from"] = timezone.localdate().replace(month=1, day=1).isoformat()
     try:
-        filters = parse_filters(request.GET)
+        filters = parse_filters(params)
     except Invalid as exc:
         filters, error = parse_filters({}), str(exc)
     try:
@@ -48,15 +54,17 @@ def index(request: HttpRequest, view: str = "") -> HttpResponse:
     except Invalid as exc:
         raise PermissionDenied(str(exc)) from exc
     columns = COLUMNS[view]
-    table = [[(c.kind, exports.cell_text(c, row.get(c.key))) for c in columns] for row in report.rows]
+    shown = report.rows[:TABLE_LIMIT]
+    table = [[(c.kind, exports.cell_text(c, row.get(c.key))) for c in columns] for row in shown]
     totals = [(c.title, exports.cell_text(c, report.totals.get(c.key))) for c in COLUMNS["kinds"][1:]]
-    query = urlencode({k: v for k, v in request.GET.items() if v})
+    query = urlencode({k: v for k, v in params.items() if v})
     return render(request, "reports/index.html", {
         "view": view, "views": VIEWS if organiser else {"members": VIEWS["members"]}, "organiser": organiser,
         "columns": columns, "table": table, "report": report, "chart": _chart(report) if report.rows else "",
         "totals": totals if report.totals else [],
         "kinds": MeetingKind.objects.order_by("name"), "units": Unit.objects.order_by("order", "name")
-        if organiser else [], "params": request.GET, "query": query, "error": error,
+        if organiser else [], "params": params, "query": query, "error": error,
+        "more": len(report.rows) - len(shown),
         "periods": [("month", _("Month")), ("quarter", _("Quarter")), ("year", _("Year"))],
     })
 
