@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "meetings.documents",
     "meetings.voting",
     "meetings.reports",
+    "meetings.consultation",
     "realtime",
     "media",
     "frontend",

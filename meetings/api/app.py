@@ -13,6 +13,7 @@ from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from meetings.api import directory, meetings
+from meetings.consultation import api as consultation_api
 from meetings.documents import api as documents_api
 from meetings.errors import ServiceError
 from meetings.record import api as record_api
@@ -119,6 +120,7 @@ api.add_router("/meetings", meetings.router)
 api.add_router("/meetings", voting_api.router)
 api.add_router("/", documents_api.router)
 api.add_router("/reports", reports_api.router)
+api.add_router("/consultations", consultation_api.router)
 api.add_router("/meetings", record_api.router)
 
 # Added last, so it only answers paths no endpoint above claims: a JSON 404 instead of an HTML page.
