@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
-from ports import free_port, wait_for_port
+from ports import DAPHNE_OPTIONS, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = Path(sys.executable).with_name("daphne")
@@ -83,7 +83,7 @@ class DaphneServer:
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_OPTIONS, "config.asgi:application"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self._log = log
