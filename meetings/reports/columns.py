@@ -22,6 +22,8 @@ _PEOPLE = [
     Column("absent_without_reason", _("Absent without reason")),
     Column("substitutes_sent", _("Substitutes sent")),
     Column("votes_cast", _("Votes cast")),
+    Column("consultations_answered", _("Written opinions given")),
+    Column("consultations_asked", _("Written opinions asked")),
 ]
 _MEETINGS = [
     Column("meetings", _("Meetings")),

@@ -117,13 +117,37 @@ def meeting_rows(meetings: QuerySet[Meeting]) -> list[dict[str, Any]]:
     return rows
 
 
-def member_rows(meetings: QuerySet[Meeting], user_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+def consultation_counts(filters: Filters, user_ids: Iterable[int] | None = None,
+                        consultations: QuerySet | None = None) -> dict[int, tuple[int, int]]:
+    """Per person: (written consultations asked of them, answered), by deadline within the filters' dates,
+    among ``consultations`` (those the reader may see)."""
+    from meetings.consultation.models import Consultation, Recipient
+
+    found = Recipient.objects.exclude(consultation__status__in=(Consultation.Status.DRAFT,
+                                                                Consultation.Status.WITHDRAWN))
+    if consultations is not None:
+        found = found.filter(consultation__in=consultations.values("pk"))
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        found = found.filter(consultation__deadline__gte=dt.datetime.combine(filters.date_from, dt.time.min, tz))
+    if filters.date_to:
+        found = found.filter(consultation__deadline__lt=dt.datetime.combine(
+            filters.date_to + dt.timedelta(days=1), dt.time.min, tz))
+    if user_ids is not None:
+        found = found.filter(user_id__in=list(user_ids))
+    rows = found.values("user_id").annotate(asked=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)))
+    return {r["user_id"]: (r["asked"], r["answered"]) for r in rows.order_by()}
+
+
+def member_rows(meetings: QuerySet[Meeting], user_ids: Iterable[int] | None = None,
+                filters: Filters | None = None, consultations: QuerySet | None = None) -> list[dict[str, Any]]:
     ids = meetings.values("pk")
     found = Participant.objects.filter(meeting__in=ids, role__in=MEMBER_ROLES)
     cast = Participation.objects.filter(item__meeting__in=ids)
     if user_ids is not None:
         found, cast = found.filter(user_id__in=list(user_ids)), cast.filter(user_id__in=list(user_ids))
     votes = dict(cast.values("user_id").annotate(n=Count("id")).order_by().values_list("user_id", "n"))
+    consulted = consultation_counts(filters or Filters(), user_ids, consultations)
     rows = []
     for row in found.values("user_id", "user__full_name", "user__unit_id", "user__unit__name").annotate(
             **_attendance_counts()).order_by("user__unit__name", "user__full_name", "user_id"):
@@ -132,6 +156,8 @@ def member_rows(meetings: QuerySet[Meeting], user_ids: Iterable[int] | None = No
             "unit": row["user__unit__name"] or "", "invited": row["invited"], "attended": row["present"],
             "absent_with_reason": row["absent_with_reason"], "absent_without_reason": row["absent_without_reason"],
             "substitutes_sent": row["substitutes_sent"], "votes_cast": votes.get(row["user_id"], 0),
+            "consultations_asked": consulted.get(row["user_id"], (0, 0))[0],
+            "consultations_answered": consulted.get(row["user_id"], (0, 0))[1],
             "attendance_rate": rate(row["present"], row["invited"]),
         })
     return rows
@@ -144,10 +170,11 @@ def unit_rows(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
         u = units.setdefault(m["unit_id"], {
             "id": m["unit_id"], "name": m["unit"] or _("(no unit)"), "members": 0, "invited": 0, "attended": 0,
             "absent_with_reason": 0, "absent_without_reason": 0, "substitutes_sent": 0, "votes_cast": 0,
+            "consultations_asked": 0, "consultations_answered": 0,
         })
         u["members"] += 1
         for key in ("invited", "attended", "absent_with_reason", "absent_without_reason", "substitutes_sent",
-                    "votes_cast"):
+                    "votes_cast", "consultations_asked", "consultations_answered"):
             u[key] += m[key]
     rows = sorted(units.values(), key=lambda u: u["name"])
     for u in rows:

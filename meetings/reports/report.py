@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit, User
+from meetings.consultation.services import visible as visible_consultations
 from meetings.errors import Forbidden, Invalid
 from meetings.reports import figures, scope
 from meetings.reports.figures import Filters
@@ -77,12 +78,14 @@ def build(user: User, view: str, filters: Filters, member_id: int | None = None)
         raise Forbidden(_("Only the meeting organisers see these statistics; you can see your own."))
     meetings = scope.organised_meetings(user) if organiser else scope.own_meetings(user)
     held = figures.finished(meetings, filters)
+    consultations = visible_consultations(user)
     if view == "members":
         only = [member_id] if member_id else (None if organiser else [user.pk])
-        rows = figures.member_rows(held, only)
+        rows = figures.member_rows(held, only, filters, consultations)
         return Report(view, filters, rows, own_only=not organiser)
     if view == "units":
-        return Report(view, filters, figures.unit_rows(figures.member_rows(held)), own_only=False)
+        return Report(view, filters, figures.unit_rows(figures.member_rows(held, filters=filters,
+                                                                                consultations=consultations)), own_only=False)
     meeting_rows = figures.meeting_rows(held)
     if view == "kinds":
         rows = figures.kind_rows(meeting_rows)

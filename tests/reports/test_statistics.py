@@ -202,3 +202,23 @@ def test_the_page_shows_a_table_and_a_chart_drawn_on_the_server(client, people, 
     assert "Thống kê dự họp của tôi" in own and "Phạm Thị Hoa" in own and "Lê Văn Bình" not in own
     assert client.get("/reports/meetings/").status_code == 403
     assert client.get("/reports/units/export.xlsx").status_code == 403
+
+
+def test_written_opinions_asked_and_given_are_counted_per_member(api, people, history):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from meetings.consultation import services as consultations
+
+    for n in range(3):
+        c = consultations.create(people["lan"], title=f"Dự thảo {n}", deadline=timezone.now() + dt.timedelta(days=2),
+                                 questions=[{"text": "Đồng ý?"}], recipient_ids=[people["hoa"].pk, people["binh"].pk])
+        if n < 2:
+            q = c.questions.get()
+            consultations.answer(people["hoa"], c, [{"question_id": q.pk, "choice": "agree"}])
+    rows = {r["name"]: r for r in api(people["lan"]).get("/reports/members").json()["rows"]}
+    assert (rows["Phạm Thị Hoa"]["consultations_asked"], rows["Phạm Thị Hoa"]["consultations_answered"]) == (3, 2)
+    assert (rows["Lê Văn Bình"]["consultations_asked"], rows["Lê Văn Bình"]["consultations_answered"]) == (3, 0)
+    own = api(people["hoa"]).get("/reports/members").json()["rows"]
+    assert [(r["consultations_asked"], r["consultations_answered"]) for r in own] == [(3, 2)]
