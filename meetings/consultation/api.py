@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja.responses import Status
@@ -136,12 +135,6 @@ def result_file(request, consultation_id: int, format: str = "xlsx"):
     from meetings.errors import Invalid
 
     c = _office_consultation(request, consultation_id)
-    if format not in ("xlsx", "pdf"):
+    if format not in results.FILES:
         raise Invalid(_("The file format must be xlsx or pdf."), field="format")
-    if format == "xlsx":
-        body, kind = results.to_xlsx(c), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body, kind = results.to_pdf(c), "application/pdf"
-    response = HttpResponse(body, content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="tong-hop-y-kien-{c.pk}.{format}"'
-    return response
+    return results.as_download(c, format)

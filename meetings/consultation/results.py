@@ -147,6 +147,20 @@ def to_pdf(c: Consultation) -> bytes:
     return out.getvalue()
 
 
+FILES = {"xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", to_xlsx),
+         "pdf": ("application/pdf", to_pdf)}
+
+
+def as_download(c: Consultation, fmt: str):
+    """The result sheet as an HTTP download (the page and the API both answer with it)."""
+    from django.http import HttpResponse
+
+    content_type, render = FILES[fmt]
+    response = HttpResponse(render(c), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="tong-hop-y-kien-{c.pk}.{fmt}"'
+    return response
+
+
 def take_into_meeting(actor, c: Consultation, meeting, agenda_item_id: int | None = None):
     """The result sheet as a document of a meeting (through the document pipeline), e.g. for the agenda item
     that decides on the draft. Only the asking office, and only after the deadline."""

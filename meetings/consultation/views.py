@@ -77,13 +77,7 @@ def result_file(request: HttpRequest, consultation_id: int, fmt: str) -> HttpRes
     c = _get(request, consultation_id)
     if not services.is_office(request.user, c):
         raise PermissionDenied(_("Only the office that asked sees the answers of others."))
-    if fmt == "xlsx":
-        body, kind = results.to_xlsx(c), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body, kind = results.to_pdf(c), "application/pdf"
-    response = HttpResponse(body, content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="tong-hop-y-kien-{c.pk}.{fmt}"'
-    return response
+    return results.as_download(c, fmt)
 
 
 @vietnamese_by_default

@@ -25,10 +25,7 @@ _PEOPLE = [
     Column("consultations_answered", _("Written opinions given")),
     Column("consultations_asked", _("Written opinions asked")),
 ]
-_MEETINGS = [
-    Column("meetings", _("Meetings")),
-    Column("invited", _("Invited")),
-    Column("present", _("Present")),
+_ATTENDANCE = [
     Column("attendance_rate", _("Attendance rate"), "share"),
     Column("on_time_rate", _("On time"), "share"),
     Column("absent_with_reason", _("Absent with reason")),
@@ -37,6 +34,8 @@ _MEETINGS = [
     Column("speaking_minutes", _("Speaking time (minutes)"), "minutes"),
     Column("votes", _("Votes")),
 ]
+_MEETINGS = [Column("meetings", _("Meetings")), Column("invited", _("Invited")), Column("present", _("Present")),
+             *_ATTENDANCE]
 
 COLUMNS: dict[str, list[Column]] = {
     "meetings": [
@@ -48,13 +47,7 @@ COLUMNS: dict[str, list[Column]] = {
         Column("present", _("Present")),
         Column("in_person", _("In the hall")),
         Column("online", _("Online")),
-        Column("attendance_rate", _("Attendance rate"), "share"),
-        Column("on_time_rate", _("On time"), "share"),
-        Column("absent_with_reason", _("Absent with reason")),
-        Column("absent_without_reason", _("Absent without reason")),
-        Column("speakers", _("Speakers")),
-        Column("speaking_minutes", _("Speaking time (minutes)"), "minutes"),
-        Column("votes", _("Votes")),
+        *_ATTENDANCE,
     ],
     "members": [Column("name", _("Full name"), "text"), Column("unit", _("Unit"), "text"), *_PEOPLE],
     "units": [Column("name", _("Unit"), "text"), Column("members", _("Members")), *_PEOPLE],

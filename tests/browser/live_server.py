@@ -150,3 +150,21 @@ def open_as(browser, server: DaphneServer, user, path: str, viewport=DESKTOP):
     page = context.new_page()
     page.goto(server.url + path)
     return page
+
+
+def sign_in(browser, base_url: str, user, viewport=DESKTOP, **context_options):
+    """A page in a fresh browser context, signed in through the login form as a person does; its calendar shown."""
+    from personas import PASSWORD
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                                  **context_options)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+    page.get_by_label("Tên đăng nhập").fill(user.username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", name="Lịch họp của tôi")).to_be_visible()
+    return page
+

@@ -12,8 +12,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from live_server import launch_chromium
-from personas import PASSWORD
+from live_server import launch_chromium, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -22,27 +21,17 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def sign_in(live_server) -> Iterator:
-    from playwright.sync_api import expect
-
+def signed_in(live_server) -> Iterator:
     with launch_chromium() as browser:
-        contexts = []
+        pages = []
 
         def open_as(user, viewport=TABLET):
-            context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
-                                          accept_downloads=True)
-            contexts.append(context)
-            page = context.new_page()
-            page.goto(live_server.url + "/login/")
-            page.get_by_label("Tên đăng nhập").fill(user.username)
-            page.get_by_label("Mật khẩu").fill(PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            expect(page.get_by_role("heading", name="Lịch họp của tôi")).to_be_visible()
-            return page
+            pages.append(sign_in(browser, live_server.url, user, viewport, accept_downloads=True))
+            return pages[-1]
 
         yield open_as
-        for context in contexts:
-            context.close()
+        for page in pages:
+            page.context.close()
 
 
 def answer_on_phone(page, title: str, choice: str, text: str = "", expect_text: str = "") -> None:
@@ -59,14 +48,14 @@ def answer_on_phone(page, title: str, choice: str, text: str = "", expect_text: 
 @pytest.mark.browser
 @pytest.mark.timeout(300)
 @pytest.mark.django_db(transaction=True)
-def test_a_consultation_is_asked_answered_on_phones_and_summed_up(sign_in, people, live_server):
+def test_a_consultation_is_asked_answered_on_phones_and_summed_up(signed_in, people, live_server):
     from openpyxl import load_workbook
     from playwright.sync_api import expect
 
     from meetings.consultation.models import Consultation
 
     title = "Dự thảo Quy chế làm việc của UBND tỉnh nhiệm kỳ 2026-2031"
-    lan = sign_in(people["lan"])
+    lan = signed_in(people["lan"])
     lan.goto(live_server.url + "/consultations/new/")
     lan.get_by_label("Tiêu đề").fill(title)
     lan.get_by_label("Hạn trả lời").fill((dt.datetime.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
@@ -80,7 +69,7 @@ def test_a_consultation_is_asked_answered_on_phones_and_summed_up(sign_in, peopl
 
     for name, choice, text in (("hoa", "agree", ""), ("binh", "other", "Đề nghị bổ sung Điều 5"),
                                ("minh", "agree", "")):
-        page = sign_in(people[name], PHONE)
+        page = signed_in(people[name], PHONE)
         answer_on_phone(page, title, choice, text, "Ý kiến của bạn đã được ghi nhận.")
         if name == "binh":  # changes his mind before the deadline
             page.get_by_test_id("q1-disagree").check()
@@ -90,7 +79,7 @@ def test_a_consultation_is_asked_answered_on_phones_and_summed_up(sign_in, peopl
 
     # The deadline passes: the consultation's clock is moved, nobody waits for it.
     Consultation.objects.filter(pk=consultation.pk).update(deadline=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
-    tuan = sign_in(people["tuan"], PHONE)
+    tuan = signed_in(people["tuan"], PHONE)
     tuan.goto(f"{live_server.url}/consultations/{consultation.pk}/")
     expect(tuan.get_by_test_id("closed")).to_be_visible()
     expect(tuan.get_by_test_id("send-answer")).to_have_count(0)
