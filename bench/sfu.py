@@ -311,15 +311,18 @@ class Janus:
         handle = (await self.post(f"/{session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"}))["data"]["id"]
         return session, handle
 
-    async def message(self, session: int, handle: int, body: dict[str, Any], jsep: dict | None = None) -> dict[str, Any]:
-        """Send a plugin request and wait for its event (with the JSEP, when one comes)."""
+    async def message(self, session: int, handle: int, body: dict[str, Any], jsep: dict | None = None,
+                      until_jsep: bool = False) -> dict[str, Any]:
+        """Send a plugin request and wait for its event (``until_jsep``: the one that carries a JSEP, or an error)."""
         reply = await self.post(f"/{session}/{handle}", {"janus": "message", "body": body, **({"jsep": jsep} if jsep else {})})
         if reply.get("janus") == "success":
             return reply
         while True:
             event = await self.poll(session)
             if event.get("janus") == "event" and event.get("sender") == handle:
-                return event
+                data = event.get("plugindata", {}).get("data", {})
+                if not until_jsep or "jsep" in event or "error" in data:
+                    return event
 
     async def keepalive(self, session: int) -> None:
         while True:
@@ -361,7 +364,8 @@ async def run_publishers(kind: str, port: int, count: int, seconds: float, loss:
             asyncio.ensure_future(janus.keepalive(session))
             await janus.message(session, handle, {"request": "join", "ptype": "publisher", "room": ROOM, "id": site_of(n)})
             event = await janus.message(session, handle, {"request": "publish", "audio": False, "video": True},
-                                        {"type": "offer", "sdp": pc.localDescription.sdp})
+                                        {"type": "offer", "sdp": pc.localDescription.sdp}, until_jsep=True)
+            assert "jsep" in event, event
             answer = event["jsep"]["sdp"]
             await janus.post(f"/{session}/{handle}", {"janus": "trickle", "candidate": {"completed": True}})
         else:
@@ -473,7 +477,8 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
 
 def spawn(*args: str) -> subprocess.Popen:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    errors = open(Path(tempfile.gettempdir()) / "phonghop-bench-sfu.log", "ab")  # noqa: SIM115 - the child's
+    return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=errors,
                             env=env, cwd=REPO, text=True)
 
 
