@@ -102,12 +102,17 @@ class FrameAssembler:
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         now = asyncio.get_running_loop().time()
+        if self.highest is not None and packet.ssrc != self.ssrc:
+            self._restart()  # the publisher's encoder started again (a new SSRC)
         self.ssrc = packet.ssrc
         if self.highest is None:
             seq = packet.sequence_number
             self.highest = seq - 1
         else:
             seq = unwrap(packet.sequence_number, self.highest, 16)
+            if seq > self.highest + CAPACITY or (self.next is not None and seq < self.next - CAPACITY):
+                self._restart()  # a jump no loss explains: start again from this packet
+                seq, self.highest = packet.sequence_number, packet.sequence_number - 1
         if self.next is None:  # the first packet: start at a frame's first packet
             if not starts_frame(self.codec_of(packet.payload_type), packet.payload):
                 self.highest = seq
@@ -134,6 +139,13 @@ class FrameAssembler:
             self._jump_to(self._frame_start(seq), keyframe_only=True)
         self._arm()
         return False, None
+
+    def _restart(self) -> None:
+        self.packets.clear()
+        self.missing.clear()
+        self.next = self.highest = None
+        self.need_key = True
+        self._stall_since = None
 
     def remove(self, count: int) -> None:  # aiortc's JitterBuffer interface; the receiver does not call it
         pass

@@ -123,6 +123,18 @@ async def test_a_packet_before_the_first_frame_start_is_skipped():
     assert h.numbers == [1, 2]
 
 
+async def test_a_publisher_that_starts_again_is_followed_from_its_next_keyframe():
+    h = Harness()
+    h.add(vp8(1000, 0, key=True), vp8(1001, 1))
+    h.add(vp8(20_000, 2), vp8(20_001, 3, key=True), vp8(20_002, 4))  # a jump no loss explains
+    assert h.numbers == [0, 1, 3, 4]
+    restarted = vp8(5, 5, key=True)
+    restarted.ssrc = 99  # a new encoder
+    h.add(restarted)
+    assert h.numbers[-1] == 5
+    assert not h.assembler.missing
+
+
 def test_frame_starts_are_read_from_the_payload_header():
     assert starts_frame("VP8", bytes([0x10, 0])) and not starts_frame("VP8", bytes([0x00, 0]))
     assert not starts_frame("VP8", bytes([0x11, 0]))  # a later partition
