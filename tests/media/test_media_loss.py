@@ -125,3 +125,76 @@ async def test_a_packet_never_repaired_costs_a_keyframe_not_a_frozen_picture(
     finally:
         late.pump.cancel()
         await late.close()
+
+
+# The recorder and the workers backend take their frames from the same Feed ------------------------
+
+async def test_a_recording_goes_on_from_the_keyframe_after_a_lost_packet(server, sites, media_settings, tmp_path):
+    import av
+    from sfu_clients import info
+    from sfu_clients import join as join_directly
+
+    media_settings.record_dir = str(tmp_path)
+    chair = info(site=1, roles=["chair"], controls=True)
+    hall = sites(await join_directly(server, Site("tinh", audio=True, slots=0, clip_source=clip("VP8", **QUIET)),
+                                     chair))
+    assert await wait_for(lambda: hall.video.index >= 10, 5)
+    await server.handle(chair, {"action": "record", "on": True}, hall.on_frame)
+    assert await wait_for(lambda: hall.layout["recording"], 2)
+    await asyncio.sleep(1)
+    link = LossyLink(hall.pc)
+    lost = link.uplink.drop(video, times=1)
+    link.uplink.drop(retransmission_of(lost))
+    assert await wait_for(lambda: lost.seqs, 5)
+    lost_at = hall.video.index
+    assert await wait_for(lambda: hall.video.index >= lost_at + 45, 10)  # 1.5 s more
+    await server.handle(chair, {"action": "record", "on": False}, hall.on_frame)
+    assert await wait_for(lambda: not hall.layout["recording"], 2)
+
+    main = next(p for p in (tmp_path / "1").iterdir() if "main" in p.name)
+    with av.open(str(main)) as container:
+        keys = [p.is_keyframe for p in container.demux(video=0) if p.size]
+    with av.open(str(main)) as container:
+        decoded = sum(1 for _ in container.decode(video=0))
+    print(f"{main.name}: {len(keys)} frames, {sum(keys)} keyframes, {decoded} decoded")
+    assert keys[0] and sum(keys) >= 2, "it starts on a keyframe, and goes on from the one asked for after the loss"
+    assert len(keys) >= 60, "the file goes on after the loss (2.5 s of video)"
+    assert decoded == len(keys), "no frame that needed the lost one was written"
+
+
+@pytest.mark.redis
+async def test_a_worker_recovers_from_a_lost_packet_with_a_keyframe(sites):
+    import os
+    import uuid
+
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+    from sfu_clients import info
+    from test_media_worker import signal
+
+    from media.backend import WorkerBackend
+    from media.room import MediaSettings
+    from media.server import MediaServer
+    from media.worker import Worker
+
+    layer = RedisPubSubChannelLayer(hosts=[os.environ.get("PHONGHOP_TEST_REDIS", "redis://127.0.0.1:6379/")],
+                                    prefix=f"phonghop-test-{uuid.uuid4().hex[:8]}")
+    worker = Worker("w-loss", layer, MediaServer(MediaSettings(max_videos=1)))
+    running = asyncio.get_running_loop().create_task(worker.run())
+    try:
+        backend = WorkerBackend(["w-loss"], layer=layer)
+        publisher = sites(await signal(backend, Site("huyen", slots=0, stamp=True, clip_source=clip("VP8", **QUIET)),
+                                       info(site=2)))
+        commune = sites(await signal(backend, Site("xa", video=False), info(site=3)))
+        assert await wait_for(lambda: len(stamped(commune)) >= 15, 10)
+        link = LossyLink(publisher.pc)
+        lost = link.uplink.drop(video, times=1)
+        link.uplink.drop(retransmission_of(lost))
+        assert await wait_for(lambda: lost.seqs, 5)
+        lost_at = lost.at[0]
+        assert await wait_for(lambda: any(s.captured > lost_at for s in stamped(commune)), 10)
+        first = next(s for s in stamped(commune) if s.captured > lost_at)
+        assert first.keyframe and first.captured - lost_at < 1.0
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await layer.flush()
