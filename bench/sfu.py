@@ -4,6 +4,7 @@ floor to beat) and Janus 1.1's VideoRoom (the reference to match), with the same
     .venv/bin/python bench/sfu.py [--steps 1,16,32,64] [--seconds 10] [--kinds ours,relay,janus,direct]
     .venv/bin/python bench/sfu.py --lag            # event-loop lag: forwarding on the server's loop or a thread
     .venv/bin/python bench/sfu.py --loss 0,1,3,5 --steps 16,64 --kinds ours-thread,janus   # the loss sweep
+    PHONGHOP_BENCH_CLIP=quiet .venv/bin/python bench/sfu.py ...   # one packet per frame instead of 480p 1 Mbps
 
 Every media server runs in a process of its own; its CPU is read from /proc over the measured window.
 Publishers (one process) send a pre-encoded 480p VP8 clip at ~1 Mbps, paced by the clock (frame i at
@@ -57,9 +58,13 @@ PER_PROCESS = 16
 # The clip ------------------------------------------------------------------------------------------
 
 def make_clip(frames: int = 90, width: int = 640, height: int = 480, bitrate: int = 1_000_000):
-    """A 480p VP8 clip at ~1 Mbps: a moving picture with a noisy band, so the rate control spends its bits."""
-    from sfu_clients import Clip
+    """A 480p VP8 clip at ~1 Mbps: a moving picture with a noisy band, so the rate control spends its bits.
+    With ``PHONGHOP_BENCH_CLIP=quiet``: a quiet 320×240 picture of ~400 bytes a frame, one RTP packet per
+    frame (a still camera, a shared screen: the case of issue 19)."""
+    from sfu_clients import Clip, clip
 
+    if os.environ.get("PHONGHOP_BENCH_CLIP") == "quiet":
+        return clip("VP8", 60, 320, 240, 100_000)
     if CLIP_CACHE.exists():
         data = json.loads(CLIP_CACHE.read_text())
         return Clip("VP8", [bytes.fromhex(h) for h in data["delta"]], [bytes.fromhex(h) for h in data["key"]])
