@@ -47,15 +47,15 @@ def starts_frame(codec: str | None, payload: bytes) -> bool:
         return False
     if codec == "VP8":  # RFC 7741 4.2: S bit set, partition index 0
         return payload[0] & 0x10 != 0 and payload[0] & 0x07 == 0
-    if codec == "H264":  # RFC 6184: a STAP-A (parameter sets), an SPS or AUD, or the first slice (first_mb_in_slice 0)
+    if codec == "H264":  # RFC 6184: a STAP-A (parameter sets), an SEI, SPS or AUD, or the first slice (first_mb_in_slice 0)
         kind = payload[0] & 0x1F
-        if kind == 24 or kind in (7, 9):
+        if kind == 24 or kind in (6, 7, 9):
             return True
         if kind in (1, 5):
             return len(payload) > 1 and payload[1] & 0x80 != 0
         if kind == 28 and len(payload) > 2 and payload[1] & 0x80:  # FU-A, its start fragment
             inner = payload[1] & 0x1F
-            return inner in (7, 9) or (inner in (1, 5) and payload[2] & 0x80 != 0)
+            return inner in (6, 7, 9) or (inner in (1, 5) and payload[2] & 0x80 != 0)
     return False
 
 
@@ -95,6 +95,7 @@ class FrameAssembler:
         self._stall_since: float | None = None
         self._last_nack = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._before_start: RtpPacket | None = None  # the last packet seen before the first frame start
         self._ts_origin: int | None = None
         self._ts_last = 0
 
@@ -113,8 +114,11 @@ class FrameAssembler:
             if seq > self.highest + CAPACITY or (self.next is not None and seq < self.next - CAPACITY):
                 self._restart()  # a jump no loss explains: start again from this packet
                 seq, self.highest = packet.sequence_number, packet.sequence_number - 1
-        if self.next is None:  # the first packet: start at a frame's first packet
-            if not starts_frame(self.codec_of(packet.payload_type), packet.payload):
+        if self.next is None:  # the first packets: start at a frame's first packet
+            before, self._before_start = self._before_start, packet
+            after_end = before is not None and unwrap(before.sequence_number, seq, 16) == seq - 1 and (
+                before.marker or before.timestamp != packet.timestamp)
+            if not after_end and not starts_frame(self.codec_of(packet.payload_type), packet.payload):
                 self.highest = seq
                 return False, None
             self.next = seq
@@ -143,7 +147,7 @@ class FrameAssembler:
     def _restart(self) -> None:
         self.packets.clear()
         self.missing.clear()
-        self.next = self.highest = None
+        self.next = self.highest = self._before_start = None
         self.need_key = True
         self._stall_since = None
 

@@ -123,6 +123,15 @@ async def test_a_packet_before_the_first_frame_start_is_skipped():
     assert h.numbers == [1, 2]
 
 
+async def test_the_first_frame_start_is_also_told_by_the_end_of_the_frame_before():
+    h = Harness()
+    unknown = Harness()
+    unknown.assembler.codec_of = lambda pt: None  # a payload we cannot read: only the marker tells
+    for harness in (h, unknown):
+        harness.add(vp8(7, 0, first=False), vp8(8, 1, key=True), vp8(9, 2))
+    assert unknown.numbers == [1, 2]
+
+
 async def test_a_publisher_that_starts_again_is_followed_from_its_next_keyframe():
     h = Harness()
     h.add(vp8(1000, 0, key=True), vp8(1001, 1))
