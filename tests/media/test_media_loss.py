@@ -45,8 +45,9 @@ def stamped(site):
 async def district_and_hall(briefing, units, connect, sites, backend):
     """tuan publishes for the district; hoa and minh (the chair) each receive its video."""
     tuan, hoa, minh = [await connect(name, briefing) for name in ("tuan", "hoa", "minh")]
-    publisher = sites(await join(tuan, Site("huyen", slots=0, stamp=True, clip_source=clip("VP8", **QUIET))))
-    viewers = [sites(await join(client, Site(name, video=False, slots=1)))
+    publisher = sites(await join(tuan, Site("huyen", slots=0, audio=True, stamp=True,
+                                            clip_source=clip("VP8", **QUIET))))
+    viewers = [sites(await join(client, Site(name, video=False, slots=1, audio_slots=1, keep_arrivals=True)))
                for client, name in ((hoa, "tinh-hoa"), (minh, "tinh-minh"))]
     assert await wait_for(lambda: all(len(stamped(v)) >= 30 for v in viewers), 20), "the picture flows"
     yield publisher, viewers
@@ -108,6 +109,8 @@ async def test_a_packet_never_repaired_costs_a_keyframe_not_a_frozen_picture(
                   f"after the loss (keyframe: {first.keyframe})")
             assert first.keyframe, "it resumes on a keyframe (a delta frame after the lost one would not decode)"
             assert first.captured - lost_at < 1.0, "the next keyframe, asked for at once, not tens of seconds later"
+            sound = v.received[v.slot_of(district, "audio")].arrivals
+            assert any(lost_at < at < first.received for _ts, at in sound), "the sound went on while the picture waited"
         first = stamped(late)[0]
         print(f"{late.name} (joined during the loss): first frame, a keyframe: {first.keyframe}, captured "
               f"{1000 * (first.captured - lost_at):.0f} ms after the loss")
