@@ -433,14 +433,14 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
                                                           "streams": [{"feed": want}]})
             await pc.setRemoteDescription(RTCSessionDescription(sdp=event["jsep"]["sdp"], type="offer"))
             for t in pc.getTransceivers():
-                tap_receiver(t.receiver, t.kind, on_frame)
+                stats.setdefault("assemblers", []).append(tap_receiver(t.receiver, t.kind, on_frame))
             await pc.setLocalDescription(await pc.createAnswer())
             await janus.message(session, handle, {"request": "start"}, {"type": "answer", "sdp": pc.localDescription.sdp})
             await janus.post(f"/{session}/{handle}", {"janus": "trickle", "candidate": {"completed": True}})
         else:
             t = pc.addTransceiver("video", direction="recvonly")
             t.setCodecPreferences(codecs.preferences("video", "VP8"))
-            tap_receiver(t.receiver, "video", on_frame)
+            stats["assemblers"] = [tap_receiver(t.receiver, "video", on_frame)]
             await pc.setLocalDescription(await pc.createOffer())
             info = {"id": f"sub{first + n}", "meeting_id": 1, "user_id": 1000 + first + n, "site": 10_000 + first + n,
                     "site_name": "S", "main_site": 0}
@@ -474,6 +474,9 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
         "answered": [p.get("answered") for p in peers],
         "latency": [x for p in peers for x in p["latency"]],
         "longest": [max(p["gaps"]) for p in peers],
+        # the subscribers' own reassembly (None on the baseline's): holes given up, packets repaired
+        "sub_counters": [vars(a.counters) for p in peers for a in p.get("assemblers", [])
+                         if a is not None and hasattr(a, "counters")],
         "freezes": [sum(g > 1.0 for g in p["gaps"]) for p in peers],
     }), flush=True)
 
@@ -567,6 +570,7 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
         answered = [x for r in results for x in r.get("answered", []) if x is not None]
         longest = [x for r in results for x in r.get("longest", [])]
         freezes = [x for r in results for x in r.get("freezes", [])]
+        counters = [c for r in results for c in r.get("sub_counters", [])]
         stop(pubs)
         lags = joining = None
         if lag_file is not None:
@@ -577,6 +581,7 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
         return {
             "kind": kind, "streams": streams, "publishers": publishers, "cpu": cpu, "loss": loss,
             "longest_freeze": max(longest, default=None), "freezes_over_1s": sum(freezes),
+            "sub_given_up": sum(c["freezes"] for c in counters), "sub_repaired": sum(c["repaired"] for c in counters),
             "received": len(fps), "fps_median": statistics.median(fps) if fps else 0, "fps_min": min(fps, default=0),
             "first_p50": percentile(first, 50), "first_max": max(first, default=None),
             "answer_p50": percentile(answered, 50), "answer_max": max(answered, default=None),

@@ -37,6 +37,7 @@ from aiortc.rtp import RtpPacket
 HOLE_TIMEOUT = 0.2  # seconds a hole may hold the frames behind it
 NACK_INTERVAL = 0.05  # seconds between repeated retransmission requests for a young hole
 CAPACITY = 512  # packets held at most; beyond that the oldest hole is given up at once
+ASK_AGAIN = 0.5  # seconds: while frames are dropped waiting for a keyframe, ask again this often
 
 Emit = Callable[[str, bytes, int], None]  # (codec name, frame bytes, timestamp)
 
@@ -94,6 +95,7 @@ class FrameAssembler:
         self.counters = LossCounters()
         self._stall_since: float | None = None
         self._last_nack = 0.0
+        self._asked = -ASK_AGAIN  # when a keyframe was last asked for
         self._timer: asyncio.TimerHandle | None = None
         self._before_start: RtpPacket | None = None  # the last packet seen before the first frame start
         self._ts_origin: int | None = None
@@ -180,6 +182,9 @@ class FrameAssembler:
             data = b"".join(p._data for p in parts)  # type: ignore[attr-defined]
             if self.need_key and not self.is_keyframe(codec, data):
                 self.counters.frames_lost += 1
+                # The request, or the keyframe, may have been lost: a receiver that only waits may wait for ever.
+                if asyncio.get_running_loop().time() - self._asked >= ASK_AGAIN:
+                    self._ask_keyframe()
                 continue
             self.need_key = False
             self._released()
@@ -255,12 +260,16 @@ class FrameAssembler:
         self._discard_before(start)
         self.counters.freezes += 1
         self.need_key = True
-        self.on_loss(self.ssrc)
+        self._ask_keyframe()
         self._drain()
         # A keyframe may be whole further on, behind another hole.
         for seq in sorted(self.packets):
             if self.missing and self._is_start(seq) and self._jump_to(seq, keyframe_only=True):
                 break
+
+    def _ask_keyframe(self) -> None:
+        self._asked = asyncio.get_running_loop().time()
+        self.on_loss(self.ssrc)
 
     def _arm(self) -> None:
         if self._timer is not None:

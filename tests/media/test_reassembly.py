@@ -89,6 +89,22 @@ async def test_a_hole_is_asked_for_again_while_young_then_given_up_for_a_keyfram
     assert len(h.nacks) == nacks, "nothing is asked for once the hole is gone"
 
 
+async def test_a_keyframe_is_asked_for_again_while_none_comes():
+    from media.reassembly import ASK_AGAIN
+
+    h = Harness()
+    h.add(vp8(0, 0, key=True), vp8(2, 2))
+    await asyncio.sleep(HOLE_TIMEOUT * 1.3)
+    assert h.plis == 1
+    h.add(vp8(3, 3))
+    assert h.plis == 1, "not at once"
+    await asyncio.sleep(ASK_AGAIN)
+    h.add(vp8(4, 4))
+    assert h.plis == 2, "the request or its keyframe was lost: asked again"
+    h.add(vp8(5, 5, key=True))
+    assert h.numbers == [0, 5]
+
+
 async def test_a_keyframe_behind_a_hole_leaves_at_once():
     h = Harness()
     h.add(vp8(0, 0, key=True), vp8(2, 2), vp8(3, 3))  # packet 1 lost
