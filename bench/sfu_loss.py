@@ -9,7 +9,7 @@ Scenarios: ``late``: one video packet dropped and every retransmission of it del
 dropped and its retransmissions too; ``random N``: N % of the publisher's RTP lost at random (seeded, the
 same packets for every variant). Per scenario, over the subscribers: frames received, the longest gap
 between two frames, capture→receipt p50 / p95; for ``late``, p50 from 1 s to 2 s after the repair; for
-``never``, how long after the loss the first frame captured after it was captured (the picture is back).
+``never``, how long after the loss the first frame captured after it was received (the picture is back).
 Without network and in one process, this shows the reassembly alone; bench/sfu.py runs the servers apart.
 """
 
@@ -65,7 +65,7 @@ async def scenario(name: str, rate: float, seconds: float, subscribers: int) -> 
         result["after_repair_p50"] = statistics.median(after) if after else None
     if name == "never" and lost.at:
         back = [next((x for x in st if x.captured > lost.at[0]), None) for st in stamps]
-        result["back_after"] = max(x.captured - lost.at[0] for x in back) if all(back) else None
+        result["back_after"] = max(x.received - lost.at[0] for x in back) if all(back) else None
     for site in (publisher, *subs):
         await site.close()
     await server.shutdown()
