@@ -22,6 +22,7 @@ publishers are a quarter of the streams at 16 (4 publishers, each watched by 4),
 rate: frames delivered (median and worst subscriber, % of the 30 a second sent), the longest freeze (the
 longest time any subscriber went without a frame in the window, its end included), freezes over 1 s,
 capture→receipt p95 and what it adds to the direct link's p95 without loss, the server's CPU per stream.
+bench/sfu_loss.py runs the issue's single-packet scenarios in one process, this code against a baseline.
 
 Janus: ``apt-get install janus``; the bench writes its own configuration (HTTP API on 127.0.0.1 only,
 ICE on the loopback interface only, no STUN) into a temporary folder and starts ``janus`` with it.
