@@ -156,12 +156,15 @@ class Feed:
             self.last_request = loop.time()
             self.room.keyframe_requests += 1
             send_pli(self.receiver, self.ssrc)
-        elif self.trailing is None:
-            self.trailing = loop.call_later(wait, self._trailing)
+        elif self.trailing is None or self.trailing.when() > loop.time() + wait:
+            # A loss's request inside a joiner's interval must not wait for the joiner's 0.5 s.
+            if self.trailing is not None:
+                self.trailing.cancel()
+            self.trailing = loop.call_later(wait, self._trailing, lost)
 
-    def _trailing(self) -> None:
+    def _trailing(self, lost: bool = False) -> None:
         self.trailing = None
-        self.request_keyframe()
+        self.request_keyframe(lost)
 
     def waiting(self) -> bool:
         if self.assembler is not None and self.assembler.need_key:

@@ -168,3 +168,22 @@ def test_frame_starts_are_read_from_the_payload_header():
     assert not starts_frame("H264", bytes([0x41, 0x40]))  # a later slice
     assert starts_frame("H264", bytes([0x7C, 0x85, 0x88]))  # FU-A start of an IDR slice
     assert not starts_frame("H264", bytes([0x7C, 0x05, 0x88]))  # FU-A continuation
+
+
+async def test_a_keyframe_for_a_loss_does_not_wait_out_a_joiners_interval(monkeypatch):
+    from types import SimpleNamespace
+
+    from media import room
+    from media.room import LOSS_KEYFRAME_GAP, Feed, MediaSettings
+
+    sent: list[float] = []
+    monkeypatch.setattr(room, "send_pli", lambda receiver, ssrc: sent.append(asyncio.get_running_loop().time()))
+    feed = Feed(SimpleNamespace(settings=MediaSettings(keyframe_interval=0.5), keyframe_requests=0),
+                SimpleNamespace(info=SimpleNamespace(site=1)), "video", "camera")
+    feed.receiver, feed.ssrc = object(), 1
+    feed.request_keyframe()  # a site joins: asked at once
+    feed.request_keyframe()  # another joins: its request waits for the end of the 0.5 s interval
+    feed.request_keyframe(lost=True)  # a hole given up: after LOSS_KEYFRAME_GAP, not 0.5 s
+    await asyncio.sleep(LOSS_KEYFRAME_GAP + 0.2)
+    assert len(sent) == 2, "the loss's request went after 0.1 s (and served the second joiner too)"
+    feed.close()
