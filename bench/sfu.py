@@ -3,6 +3,8 @@ floor to beat) and Janus 1.1's VideoRoom (the reference to match), with the same
 
     .venv/bin/python bench/sfu.py [--steps 1,16,32,64] [--seconds 10] [--kinds ours,relay,janus,direct]
     .venv/bin/python bench/sfu.py --lag            # event-loop lag: forwarding on the server's loop or a thread
+    .venv/bin/python bench/sfu.py --loss 0,1,3,5 --steps 16,64 --kinds ours-thread,janus   # the loss sweep
+    PHONGHOP_BENCH_CLIP=quiet .venv/bin/python bench/sfu.py ...   # one packet per frame instead of 480p 1 Mbps
 
 Every media server runs in a process of its own; its CPU is read from /proc over the measured window.
 Publishers (one process) send a pre-encoded 480p VP8 clip at ~1 Mbps, paced by the clock (frame i at
@@ -13,6 +15,14 @@ they count frames, time the first one, and read the send time the publisher appe
 the relay has no latency figure). ``direct`` is the publisher's own process answering each subscriber:
 capture to receipt with no server, the baseline for the added latency. A "forwarded stream" is one
 publisher's video to one subscriber. Loopback charges packet delivery to the sender, so compare ratios.
+
+The loss sweep (``--loss``, percent): every publisher's uplink loses that share of its RTP packets at
+random, retransmissions included (tests/media/lossy_link.py, inside each publisher's peer connection);
+publishers are a quarter of the streams at 16 (4 publishers, each watched by 4), an eighth at 64. Per
+rate: frames delivered (median and worst subscriber, % of the 30 a second sent), the longest freeze (the
+longest time any subscriber went without a frame in the window, its end included), freezes over 1 s,
+capture→receipt p95 and what it adds to the direct link's p95 without loss, the server's CPU per stream.
+bench/sfu_loss.py runs the issue's single-packet scenarios in one process, this code against a baseline.
 
 Janus: ``apt-get install janus``; the bench writes its own configuration (HTTP API on 127.0.0.1 only,
 ICE on the loopback interface only, no STUN) into a temporary folder and starts ``janus`` with it.
@@ -49,9 +59,13 @@ PER_PROCESS = 16
 # The clip ------------------------------------------------------------------------------------------
 
 def make_clip(frames: int = 90, width: int = 640, height: int = 480, bitrate: int = 1_000_000):
-    """A 480p VP8 clip at ~1 Mbps: a moving picture with a noisy band, so the rate control spends its bits."""
-    from sfu_clients import Clip
+    """A 480p VP8 clip at ~1 Mbps: a moving picture with a noisy band, so the rate control spends its bits.
+    With ``PHONGHOP_BENCH_CLIP=quiet``: a quiet 320×240 picture of ~400 bytes a frame, one RTP packet per
+    frame (a still camera, a shared screen: the case of issue 19)."""
+    from sfu_clients import Clip, clip
 
+    if os.environ.get("PHONGHOP_BENCH_CLIP") == "quiet":
+        return clip("VP8", 60, 320, 240, 100_000)
     if CLIP_CACHE.exists():
         data = json.loads(CLIP_CACHE.read_text())
         return Clip("VP8", [bytes.fromhex(h) for h in data["delta"]], [bytes.fromhex(h) for h in data["key"]])
@@ -303,15 +317,18 @@ class Janus:
         handle = (await self.post(f"/{session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"}))["data"]["id"]
         return session, handle
 
-    async def message(self, session: int, handle: int, body: dict[str, Any], jsep: dict | None = None) -> dict[str, Any]:
-        """Send a plugin request and wait for its event (with the JSEP, when one comes)."""
+    async def message(self, session: int, handle: int, body: dict[str, Any], jsep: dict | None = None,
+                      until_jsep: bool = False) -> dict[str, Any]:
+        """Send a plugin request and wait for its event (``until_jsep``: the one that carries a JSEP, or an error)."""
         reply = await self.post(f"/{session}/{handle}", {"janus": "message", "body": body, **({"jsep": jsep} if jsep else {})})
         if reply.get("janus") == "success":
             return reply
         while True:
             event = await self.poll(session)
             if event.get("janus") == "event" and event.get("sender") == handle:
-                return event
+                data = event.get("plugindata", {}).get("data", {})
+                if not until_jsep or "jsep" in event or "error" in data:
+                    return event
 
     async def keepalive(self, session: int) -> None:
         while True:
@@ -328,7 +345,7 @@ def site_of(n: int) -> int:
     return 100 + n
 
 
-async def run_publishers(kind: str, port: int, count: int, seconds: float) -> None:
+async def run_publishers(kind: str, port: int, count: int, seconds: float, loss: float = 0.0) -> None:
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
     from media import codecs
@@ -353,7 +370,8 @@ async def run_publishers(kind: str, port: int, count: int, seconds: float) -> No
             asyncio.ensure_future(janus.keepalive(session))
             await janus.message(session, handle, {"request": "join", "ptype": "publisher", "room": ROOM, "id": site_of(n)})
             event = await janus.message(session, handle, {"request": "publish", "audio": False, "video": True},
-                                        {"type": "offer", "sdp": pc.localDescription.sdp})
+                                        {"type": "offer", "sdp": pc.localDescription.sdp}, until_jsep=True)
+            assert "jsep" in event, event
             answer = event["jsep"]["sdp"]
             await janus.post(f"/{session}/{handle}", {"janus": "trickle", "candidate": {"completed": True}})
         else:
@@ -368,6 +386,10 @@ async def run_publishers(kind: str, port: int, count: int, seconds: float) -> No
                     break
             pcs.append(_writer)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        if loss:
+            from lossy_link import LossyLink
+
+            LossyLink(pc).uplink.loss(loss / 100, seed=n)
         pcs.append(pc)
         tracks.append(track)
     print("ready", flush=True)
@@ -388,7 +410,8 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
 
     async def subscribe(n: int) -> dict[str, Any]:
         want = site_of((first + n) % publishers)
-        stats = {"frames": 0, "latency": [], "first": None, "measuring": False, "measured": 0}
+        stats = {"frames": 0, "latency": [], "first": None, "measuring": False, "measured": 0, "last": None,
+                 "gaps": []}
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
         def on_frame(codec: str, data: bytes, timestamp: int) -> None:
@@ -398,6 +421,8 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
             stats["frames"] += 1
             if stats["measuring"]:
                 stats["measured"] += 1
+                stats["gaps"].append(time.monotonic() - (stats["last"] or began))
+                stats["last"] = time.monotonic()
                 if data[-12:-8] == TRAILER:
                     stats["latency"].append(now - struct.unpack("<d", data[-8:])[0])
 
@@ -409,14 +434,14 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
                                                           "streams": [{"feed": want}]})
             await pc.setRemoteDescription(RTCSessionDescription(sdp=event["jsep"]["sdp"], type="offer"))
             for t in pc.getTransceivers():
-                tap_receiver(t.receiver, t.kind, on_frame)
+                stats.setdefault("assemblers", []).append(tap_receiver(t.receiver, t.kind, on_frame))
             await pc.setLocalDescription(await pc.createAnswer())
             await janus.message(session, handle, {"request": "start"}, {"type": "answer", "sdp": pc.localDescription.sdp})
             await janus.post(f"/{session}/{handle}", {"janus": "trickle", "candidate": {"completed": True}})
         else:
             t = pc.addTransceiver("video", direction="recvonly")
             t.setCodecPreferences(codecs.preferences("video", "VP8"))
-            tap_receiver(t.receiver, "video", on_frame)
+            stats["assemblers"] = [tap_receiver(t.receiver, "video", on_frame)]
             await pc.setLocalDescription(await pc.createOffer())
             info = {"id": f"sub{first + n}", "meeting_id": 1, "user_id": 1000 + first + n, "site": 10_000 + first + n,
                     "site_name": "S", "main_site": 0}
@@ -432,20 +457,28 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
         stats["pc"] = pc
         return stats
 
+    began = time.monotonic() + 3600
     peers = await asyncio.gather(*(subscribe(n) for n in range(count)))
     await asyncio.sleep(warmup)
+    began = time.monotonic()
     for p in peers:
         p["measuring"] = True
-    began = time.monotonic()
     await asyncio.sleep(seconds)
     elapsed = time.monotonic() - began
+    ended = time.monotonic()
     for p in peers:
         p["measuring"] = False
+        p["gaps"].append(ended - (p["last"] or began))  # a picture that stopped and never came back
     print(json.dumps({
         "fps": [p["measured"] / elapsed for p in peers],
         "first": [p["first"] for p in peers],
         "answered": [p.get("answered") for p in peers],
         "latency": [x for p in peers for x in p["latency"]],
+        "longest": [max(p["gaps"]) for p in peers],
+        # the subscribers' own reassembly (None on the baseline's): holes given up, packets repaired
+        "sub_counters": [vars(a.counters) for p in peers for a in p.get("assemblers", [])
+                         if a is not None and hasattr(a, "counters")],
+        "freezes": [sum(g > 1.0 for g in p["gaps"]) for p in peers],
     }), flush=True)
 
 
@@ -453,7 +486,8 @@ async def run_subscribers(kind: str, port: int, first: int, count: int, publishe
 
 def spawn(*args: str) -> subprocess.Popen:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    errors = open(Path(tempfile.gettempdir()) / "phonghop-bench-sfu.log", "ab")  # noqa: SIM115 - the child's
+    return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=errors,
                             env=env, cwd=REPO, text=True)
 
 
@@ -491,7 +525,8 @@ def percentile(values: list[float], p: float) -> float | None:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: float, lag: bool = False) -> dict[str, Any]:
+def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: float, lag: bool = False,
+            loss: float = 0.0) -> dict[str, Any]:
     """One media server with ``publishers`` publishers and ``streams`` subscribers; its CPU over the window."""
     port = 20_000 + os.getpid() % 5000
     server = janus_folder = lag_file = None
@@ -517,7 +552,7 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
         pubs = None
         if kind != "direct":
             pubs = spawn("--role", "publishers", "--kind", kind, "--port", str(port), "--count", str(publishers),
-                         "--seconds", str(total + 30))
+                         "--seconds", str(total + 30), "--loss", str(loss))
             wait_ready(pubs, 90)
         subs = []
         for first in range(0, streams, PER_PROCESS):
@@ -534,6 +569,9 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
         first = [x for r in results for x in r.get("first", []) if x is not None]
         latency = [x for r in results for x in r.get("latency", [])]
         answered = [x for r in results for x in r.get("answered", []) if x is not None]
+        longest = [x for r in results for x in r.get("longest", [])]
+        freezes = [x for r in results for x in r.get("freezes", [])]
+        counters = [c for r in results for c in r.get("sub_counters", [])]
         stop(pubs)
         lags = joining = None
         if lag_file is not None:
@@ -542,7 +580,9 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
             lags = [lag for at, lag in samples if wall0 <= at <= wall1]  # steady forwarding
             joining = [lag for at, lag in samples if at < wall0]  # while everyone connects
         return {
-            "kind": kind, "streams": streams, "publishers": publishers, "cpu": cpu,
+            "kind": kind, "streams": streams, "publishers": publishers, "cpu": cpu, "loss": loss,
+            "longest_freeze": max(longest, default=None), "freezes_over_1s": sum(freezes),
+            "sub_given_up": sum(c["freezes"] for c in counters), "sub_repaired": sum(c["repaired"] for c in counters),
             "received": len(fps), "fps_median": statistics.median(fps) if fps else 0, "fps_min": min(fps, default=0),
             "first_p50": percentile(first, 50), "first_max": max(first, default=None),
             "answer_p50": percentile(answered, 50), "answer_max": max(answered, default=None),
@@ -584,6 +624,41 @@ def report(rows: list[dict[str, Any]], direct: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def loss_report(rows: list[dict[str, Any]], direct: dict[str, Any] | None) -> str:
+    lines = ["| server | loss | streams | frames delivered median (worst) | longest freeze s | freezes > 1 s | "
+             "capture→receipt p95 ms | added p95 vs direct ms | % of a core per stream |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        added = "–"
+        if direct and r["lat_p95"] is not None and direct["lat_p95"] is not None:
+            added = ms(r["lat_p95"] - direct["lat_p95"])
+        longest = "–" if r["longest_freeze"] is None else f"{r['longest_freeze']:.2f}"
+        lines.append(
+            f"| {r['kind']} | {r['loss']:g} % | {r['streams']} ({r['publishers']} pub.) | "
+            f"{100 * r['fps_median'] / FPS:.0f} % ({100 * r['fps_min'] / FPS:.0f} %) | {longest} | "
+            f"{r['freezes_over_1s']} | {ms(r['lat_p95'])} | {added} | {100 * r['cpu'] / max(r['streams'], 1):.2f} |")
+    return "\n".join(lines)
+
+
+def loss_sweep(args: argparse.Namespace) -> None:
+    kinds = [k for k in args.kinds.split(",") if k != "direct"]
+    if "janus" in kinds and not janus_binary():
+        print("janus is not installed (apt-get install janus): left out", flush=True)
+        kinds.remove("janus")
+    direct = one_run("direct", 1, 1, args.seconds, args.warmup)
+    print(json.dumps(direct), flush=True)
+    rows = []
+    for streams in [int(s) for s in args.steps.split(",")]:
+        publishers = max(1, streams // (4 if streams <= 16 else 8))
+        for rate in [float(x) for x in args.loss.split(",")]:
+            for kind in kinds:
+                r = one_run(kind, streams, publishers, args.seconds, args.warmup, loss=rate)
+                print(json.dumps(r), flush=True)
+                rows.append(r)
+    print(f"\ndirect, no loss: capture→receipt p50 {ms(direct['lat_p50'])} ms, p95 {ms(direct['lat_p95'])} ms\n")
+    print(loss_report(rows, direct))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--role", default="bench", choices=["bench", "server", "publishers", "subscribers"])
@@ -599,6 +674,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=4)
     parser.add_argument("--lag", action="store_true", help="event-loop lag: ours on the server's loop vs its own thread")
     parser.add_argument("--lag-file")
+    parser.add_argument("--loss", help="percent lost on every publisher's uplink, a list: the loss sweep")
     args = parser.parse_args()
 
     if args.role != "bench":
@@ -624,7 +700,7 @@ def main() -> None:
             pass
         return
     if args.role == "publishers":
-        asyncio.run(run_publishers(args.kind, args.port, args.count, args.seconds))
+        asyncio.run(run_publishers(args.kind, args.port, args.count, args.seconds, float(args.loss or 0)))
         return
     if args.role == "subscribers":
         asyncio.run(run_subscribers(args.kind, args.port, args.first, args.count, args.publishers, args.warmup,
@@ -633,6 +709,9 @@ def main() -> None:
 
     make_clip()
     print(f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {machine()}.", flush=True)
+    if args.loss:
+        loss_sweep(args)
+        return
     if args.lag:
         rows = []
         for kind in ("ours-loop", "ours-thread"):

@@ -4,8 +4,10 @@ aiortc's receiver reassembles each incoming frame in a jitter buffer and puts ``
 a queue read by its decoder thread; its sender accepts ``av.Packet`` and only re-packetizes it.
 ``tap_receiver`` swaps that queue for one that hands each encoded frame to us on the event loop
 (the decoder thread then waits on an empty queue until the receiver stops), and swaps the jitter
-buffer for one that releases a video frame when its last packet (RTP marker) arrives instead of
-when the next frame begins, and an audio packet at once: forwarding adds no frame of delay.
+buffer: video for a ``FrameAssembler`` (media/reassembly.py), which releases a frame when its last
+packet arrives instead of when the next frame begins, every complete frame at once, and never holds
+frames behind a lost packet longer than 0.2 s; audio for one that passes each packet at once:
+forwarding adds no frame of delay, and video loss never delays audio.
 
 ``Slot`` is a track that one sender of a subscriber reads. Whatever site fills the slot, the slot
 keeps its own timestamps continuous, holds video until a keyframe after every switch or loss, and
@@ -24,12 +26,14 @@ from collections.abc import Callable
 from typing import Any
 
 import av
-from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_gt
+
+from media.reassembly import FrameAssembler
 
 VIDEO_CLOCK = 90_000
 AUDIO_CLOCK = 48_000
@@ -76,31 +80,6 @@ class _FrameTap(queue.Queue):
         self.handler(codec.name, frame.data, frame.timestamp)
 
 
-class MarkerJitterBuffer(JitterBuffer):
-    """aiortc's video jitter buffer, but a frame whose packets are all here leaves on its marker packet.
-
-    The stock buffer only knows a frame is complete when the next frame's first packet arrives,
-    one frame interval later. Everything else (reordering, loss, PLI on overflow) is unchanged."""
-
-    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
-        pli, frame = super().add(packet)
-        if frame is None and packet.marker and self._origin is not None:
-            frame = self._complete(packet)
-        return pli, frame
-
-    def _complete(self, last: RtpPacket) -> JitterFrame | None:
-        parts = []
-        for count in range(self.capacity):
-            packet = self._packets[(self._origin + count) % self.capacity]
-            if packet is None or packet.timestamp != last.timestamp:
-                return None  # a gap, or an older frame still waiting for a lost packet
-            parts.append(packet._data)  # type: ignore[attr-defined]
-            if packet.sequence_number == last.sequence_number:
-                self.remove(count + 1)
-                return JitterFrame(data=b"".join(parts), timestamp=last.timestamp)
-        return None
-
-
 class PassAudioBuffer:
     """Audio: each Opus packet is a frame; pass it on at once, dropping one older than the last."""
 
@@ -120,14 +99,34 @@ class PassAudioBuffer:
 
 
 def tap_receiver(receiver: RTCRtpReceiver, kind: str, on_frame: FrameHandler,
-                 on_packet: Callable[[RtpPacket], None] | None = None) -> None:
-    """Take ``receiver``'s encoded frames instead of decoding them. Call before the connection starts."""
-    for name in ("_RTCRtpReceiver__decoder_queue", "_RTCRtpReceiver__jitter_buffer", "_handle_rtp_packet"):
+                 on_packet: Callable[[RtpPacket], None] | None = None,
+                 on_loss: Callable[[int], None] | None = None) -> FrameAssembler | None:
+    """Take ``receiver``'s encoded frames instead of decoding them. Call before the connection starts.
+
+    Video is reassembled by a ``FrameAssembler`` (media/reassembly.py), returned so its loss counters
+    can be read; ``on_loss(ssrc)`` is called when it gives a hole up and needs a keyframe (default: a
+    PLI from this receiver at once)."""
+    for name in ("_RTCRtpReceiver__decoder_queue", "_RTCRtpReceiver__jitter_buffer", "_RTCRtpReceiver__codecs",
+                 "_handle_rtp_packet", "_send_rtcp_nack", "_send_rtcp_pli"):
         if not hasattr(receiver, name):
             raise RuntimeError(f"aiortc changed: RTCRtpReceiver has no {name}; media/forwarding.py needs updating")
     receiver._RTCRtpReceiver__decoder_queue = _FrameTap(on_frame)  # type: ignore[attr-defined]
-    buffer = MarkerJitterBuffer(capacity=512, is_video=True) if kind == "video" else PassAudioBuffer()
-    receiver._RTCRtpReceiver__jitter_buffer = buffer  # type: ignore[attr-defined]
+    assembler = None
+    if kind == "video":
+        codecs = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]  # payload type → codec, filled later
+
+        def codec_of(payload_type: int) -> str | None:
+            codec = codecs.get(payload_type)
+            return codec.name if codec is not None else None
+
+        def nack(ssrc: int, lost: list[int]) -> None:
+            asyncio.ensure_future(receiver._send_rtcp_nack(ssrc, lost))
+
+        assembler = FrameAssembler(on_frame, codec_of, nack, on_loss or (lambda ssrc: send_pli(receiver, ssrc)),
+                                   is_keyframe)
+        receiver._RTCRtpReceiver__jitter_buffer = assembler  # type: ignore[attr-defined]
+    else:
+        receiver._RTCRtpReceiver__jitter_buffer = PassAudioBuffer()  # type: ignore[attr-defined]
     if on_packet is not None:
         handle = receiver._handle_rtp_packet
 
@@ -136,6 +135,7 @@ def tap_receiver(receiver: RTCRtpReceiver, kind: str, on_frame: FrameHandler,
             await handle(packet, arrival_time_ms)
 
         receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+    return assembler
 
 
 def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> asyncio.Future:

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from media import codecs, selection
 from media.forwarding import Slot, is_keyframe, on_keyframe_request, send_pli, tap_receiver
+from media.reassembly import FrameAssembler
 from media.speaker import SpeakerDetector
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ CAMERA, SCREEN = "camera", "screen"
 TICK = 0.2  # seconds: speaker detection, keyframe retries
 QUALITY_EVERY = 10  # ticks
 KEYFRAME_RETRY = 1.0  # seconds without the keyframe asked for before asking again
+LOSS_KEYFRAME_GAP = 0.1  # seconds: a keyframe asked for after loss goes at once unless one was asked this recently
 
 
 class MediaError(Exception):
@@ -95,6 +97,7 @@ class Feed:
         self.site = session.info.site
         self.codec: str | None = None
         self.receiver: Any = None
+        self.assembler: FrameAssembler | None = None  # video: its loss counters (media/reassembly.py)
         self.rtx_types: set[int] = set()
         self.ssrc: int | None = None
         self.sinks: set[Any] = set()  # Slots (and recorders) showing this feed
@@ -135,9 +138,11 @@ class Feed:
         for sink in tuple(self.sinks):
             sink.offer(self, data, timestamp, keyframe)
 
-    def request_keyframe(self) -> None:
+    def request_keyframe(self, lost: bool = False) -> None:
         """Ask the publisher for a keyframe, at most once per ``keyframe_interval``; a request inside
-        the interval is sent when it ends (so a second late joiner is not forgotten)."""
+        the interval is sent when it ends (so a second late joiner is not forgotten). ``lost``: the
+        reassembly gave a hole up and every subscriber's picture stands still until the keyframe comes,
+        so it goes at once (unless one was asked for in the last ``LOSS_KEYFRAME_GAP``)."""
         if self.kind != "video" or self.receiver is None:
             return
         if self.ssrc is None:
@@ -145,24 +150,32 @@ class Feed:
             return
         self.pending = False
         loop = asyncio.get_running_loop()
-        wait = self.last_request + self.room.settings.keyframe_interval - loop.time()
+        interval = LOSS_KEYFRAME_GAP if lost else self.room.settings.keyframe_interval
+        wait = self.last_request + interval - loop.time()
         if wait <= 0:
             self.last_request = loop.time()
             self.room.keyframe_requests += 1
             send_pli(self.receiver, self.ssrc)
-        elif self.trailing is None:
-            self.trailing = loop.call_later(wait, self._trailing)
+        elif self.trailing is None or self.trailing.when() > loop.time() + wait:
+            # A loss's request inside a joiner's interval must not wait for the joiner's 0.5 s.
+            if self.trailing is not None:
+                self.trailing.cancel()
+            self.trailing = loop.call_later(wait, self._trailing, lost)
 
-    def _trailing(self) -> None:
+    def _trailing(self, lost: bool = False) -> None:
         self.trailing = None
-        self.request_keyframe()
+        self.request_keyframe(lost)
 
     def waiting(self) -> bool:
+        if self.assembler is not None and self.assembler.need_key:
+            return True
         return any(getattr(sink, "waiting", False) for sink in self.sinks)
 
     def close(self) -> None:
         if self.trailing is not None:
             self.trailing.cancel()
+        if self.assembler is not None:
+            self.assembler.close()
         for sink in tuple(self.sinks):
             sink.assign(None)
         self.sinks.clear()
@@ -207,7 +220,8 @@ class Session:
                 feed = Feed(self.room, self, media.kind, label)
                 transceiver = pc.addTransceiver(media.kind, direction="recvonly")
                 feed.receiver = transceiver.receiver
-                tap_receiver(transceiver.receiver, media.kind, feed.on_frame, feed.on_packet)
+                feed.assembler = tap_receiver(transceiver.receiver, media.kind, feed.on_frame, feed.on_packet,
+                                              on_loss=lambda _ssrc, feed=feed: feed.request_keyframe(lost=True))
                 inputs.append((feed, transceiver))
             elif media.direction == "recvonly":
                 limit = settings.max_videos if media.kind == "video" else settings.max_audio
@@ -277,9 +291,15 @@ class Session:
         received = sum(s.packetsReceived for s in report.values() if s.type == "inbound-rtp")
         lost = sum(max(s.packetsLost, 0) for s in report.values() if s.type == "inbound-rtp")
         down = [s.fractionLost for s in report.values() if s.type == "remote-inbound-rtp"]
+        video = [f.assembler.counters for f in self.feeds if f.assembler is not None]
+        stall = max((c.longest_stall for c in video), default=0.0)
+        for counters in video:
+            counters.longest_stall = 0.0  # per quality interval
         return {"received": received, "lost": lost, "rtt_ms": round(1000 * max(rtt)) if rtt else None,
                 "loss_down": round(max(down) / 256, 3) if down else None,
-                "bytes": sum(f.bytes for f in self.feeds)}
+                "bytes": sum(f.bytes for f in self.feeds),
+                "frames_lost": sum(c.frames_lost for c in video), "freezes": sum(c.freezes for c in video),
+                "stall_ms": round(1000 * stall)}
 
 
 class Room:
@@ -538,7 +558,8 @@ class Room:
                 q["loss_up"] = round(missed / (got + missed), 3) if got + missed > 0 else 0.0
             self._quality[session.site] = {**q, "at": now, "session": session.info.id}
             if self.publishers.get(session.site) is session or session.site not in sites:
-                sites[session.site] = {k: q.get(k) for k in ("kbps", "loss_up", "loss_down", "rtt_ms")}
+                sites[session.site] = {k: q.get(k) for k in ("kbps", "loss_up", "loss_down", "rtt_ms", "frames_lost",
+                                                             "freezes", "stall_ms")}
         frame = {"type": "media", "event": "quality", "sites": {str(k): v for k, v in sites.items()}}
         for session in watchers:
             session.send(frame)

@@ -13,6 +13,7 @@ import fractions
 import functools
 import itertools
 import math
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from media.forwarding import is_keyframe, on_keyframe_request, tap_receiver
 
 FPS = 30
 VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
+STAMP = b"PHTI"  # + float64 capture time + uint32 frame index, after the frame's data (forwarders pass it on)
 
 
 @dataclass
@@ -76,9 +78,9 @@ class ClipTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, source: Clip, fps: int = FPS) -> None:
+    def __init__(self, source: Clip, fps: int = FPS, stamp: bool = False) -> None:
         super().__init__()
-        self.source, self.fps = source, fps
+        self.source, self.fps, self.stamp = source, fps, stamp
         self.index = 0
         self.start: float | None = None
         self.want_key = False
@@ -108,6 +110,8 @@ class ClipTrack(MediaStreamTrack):
         data = self.source.key[i] if key else self.source.delta[i]
         self.keyframes_sent += key
         self.want_key = False
+        if self.stamp:
+            data += STAMP + struct.pack("<dI", time.time(), self.index)
         packet = av.Packet(data)
         packet.pts = self.index * (90_000 // self.fps)
         packet.time_base = VIDEO_TIME_BASE
@@ -159,6 +163,19 @@ class Received:
     first_clock: int | None = None  # the site's ``clock()`` at the first frame (e.g. the publisher's frame index)
     bytes: int = 0
     arrivals: list[tuple[int, float]] = field(default_factory=list)  # (rtp timestamp, time) if kept
+    stamped: list[Stamped] = field(default_factory=list)  # frames from a stamping publisher
+
+
+@dataclass
+class Stamped:
+    index: int  # the publisher's frame number
+    captured: float  # time.time() at the publisher
+    received: float  # time.time() here
+    keyframe: bool
+
+    @property
+    def delay(self) -> float:
+        return self.received - self.captured
 
 
 class Site:
@@ -166,12 +183,12 @@ class Site:
 
     def __init__(self, name: str, *, video: bool = True, audio: bool = False, loud: bool = False,
                  slots: int = 1, audio_slots: int = 0, codec: str = "VP8", clip_source: Clip | None = None,
-                 keep_arrivals: bool = False, screen: bool = False) -> None:
+                 keep_arrivals: bool = False, screen: bool = False, stamp: bool = False) -> None:
         self.name, self.codec = name, codec
         # Max-bundle, as the server: with aiortc's default, slots made before the answer may be left on a
         # transport of their own that never starts (media/room.py, MediaSettings.rtc_configuration).
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-        self.video = ClipTrack(clip_source or clip(codec)) if video else None
+        self.video = ClipTrack(clip_source or clip(codec), stamp=stamp) if video else None
         self.audio = ToneTrack(loud) if audio else None
         self.screen = ClipTrack(clip_source or clip(codec)) if screen else None
         self.keep_arrivals = keep_arrivals
@@ -207,6 +224,9 @@ class Site:
                 r.first_clock = self.clock() if self.clock else None
             if self.keep_arrivals:
                 r.arrivals.append((timestamp, time.time()))
+            if data[-16:-12] == STAMP:
+                captured, index = struct.unpack("<dI", data[-12:])
+                r.stamped.append(Stamped(index, captured, time.time(), key))
 
         tap_receiver(transceiver.receiver, kind, on_frame)
 

@@ -435,7 +435,10 @@ function qualityText(site) {
   const q = state.quality[String(site)];
   if (!q || q.kbps == null) return t("quality_unknown");
   const loss = q.loss_up == null ? "–" : `${(100 * q.loss_up).toFixed(1)} %`;
-  return t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
+  const text = t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
+  // Frames the server could not forward and pictures that stood still: which site's uplink is bad.
+  if (!q.frames_lost && !q.freezes) return text;
+  return `${text} · ${t("quality_loss", { frames: q.frames_lost || 0, freezes: q.freezes || 0 })}`;
 }
 
 function renderQuality() {
