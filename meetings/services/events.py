@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +15,23 @@ from accounts.models import User
 from meetings.models import AuditEntry, Meeting, MeetingEvent
 
 log = logging.getLogger(__name__)
+
+# The events appended by the command now running (``recording``): whether a command produced events is
+# what it recorded, never a comparison of the meeting's seq before and after (another transaction may
+# commit an event of the same meeting meanwhile, and a command that locks no meeting row would then be
+# taken for one that changed the state).
+_recorded: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("phonghop_recorded", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[int]]:
+    """Collect the seq of every event ``record`` appends inside the block (in this thread/context)."""
+    seqs: list[int] = []
+    token = _recorded.set(seqs)
+    try:
+        yield seqs
+    finally:
+        _recorded.reset(token)
 
 
 def record(meeting: Meeting, type: str, data: dict[str, Any], actor: User | None) -> MeetingEvent:
@@ -26,6 +46,9 @@ def record(meeting: Meeting, type: str, data: dict[str, Any], actor: User | None
     seq = Meeting.objects.filter(pk=meeting.pk).values_list("last_seq", flat=True).get()
     meeting.last_seq = seq
     event = MeetingEvent.objects.create(meeting=meeting, seq=seq, type=type, data=data, actor=actor)
+    seqs = _recorded.get()
+    if seqs is not None:
+        seqs.append(seq)
     transaction.on_commit(lambda: _publish(event))
     return event
 
