@@ -271,7 +271,10 @@ def _item(meeting: Meeting, item_id: Any, *, lock: bool = False) -> VotingItem:
     if not isinstance(item_id, int) or isinstance(item_id, bool):
         raise Invalid(_("“%(name)s” must be a whole number.") % {"name": "item_id"}, "bad_args", field="item_id")
     qs = VotingItem.objects.filter(meeting=meeting, pk=item_id)
-    item = (qs.select_for_update() if lock else qs).first()
+    # The vote's row only: the model's ordering ("meeting", then the meeting's own) joins the meeting table,
+    # and a plain FOR UPDATE would lock the meeting row FOR UPDATE as well, which a ballot's FOR KEY SHARE
+    # waits for while it holds the vote's row: the deadlock of issue 17 (item 3).
+    item = (qs.order_by().select_for_update(of=("self",)) if lock else qs).first()
     if item is None:
         raise NotFound(_("This vote does not exist in this meeting."))
     return item
