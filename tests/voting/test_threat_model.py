@@ -52,8 +52,8 @@ def test_the_data_folder_without_the_key_holds_no_receipt_and_no_readable_ballot
     item, codes = _open_vote_with_ballots(council, people)
     files = _data_files()
     assert any(p.name.startswith(Path(connection.settings_dict["NAME"]).name) for p in files)
-    # The votes are on disk (the question is found in clear), the receipts are not.
-    assert any("Miễn nhiệm (bỏ phiếu kín)".encode() in p.read_bytes() for p in files)
+    # The database is on disk (a voter's name is found in clear), the receipts are not.
+    assert any("Phạm Thị Hoa".encode() in p.read_bytes() for p in files)
     for path in files:  # raw bytes, as a copy of the folder (or a stolen backup) has them
         data = path.read_bytes()
         for code in codes.values():
