@@ -144,3 +144,64 @@ def test_a_close_waits_for_the_ballot_in_flight_and_counts_it(council, people, m
     assert "transaction aborted" not in caplog.text
     closed = VotingItem.objects.get(pk=item.pk)
     assert closed.status == "closed" and closed.result["cast"] == 1
+
+
+def _lock_waiters() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_the_chair_locks_the_vote_without_the_meeting_row_while_ballots_hold_it_shared(council, people, monkeypatch,
+                                                                                       caplog):
+    """The deadlock seen in a 200-ballot burst: ballot 2 holds the meeting row FOR KEY SHARE and is about to
+    read the vote's row; the chair's extend gets the vote's row once ballot 1 is done. Locking the vote's
+    row must not lock the meeting row FOR UPDATE as well (the model's ordering joined the meeting table
+    into the FOR UPDATE): the chair would wait for ballot 2, and ballot 2 for the chair."""
+    from meetings.services import live
+    from meetings.voting import secrecy, services
+
+    item = services.prepare(people["lan"], council, {"question": "Miễn nhiệm", "secret": True, "duration": 600})
+    assert live.execute(people["minh"], council.pk, "open", "vote.open", {"item_id": item.pk})["ok"]
+    hoa = council.participants.get(user=people["hoa"]).pk
+    first_half_way, first_go, second_at_vote, second_go = (threading.Event() for _ in range(4))
+    real_seal, real_lock = secrecy.seal_ballot, services._lock_shared
+
+    def seal_and_pause(*args, **kwargs):
+        sealed = real_seal(*args, **kwargs)
+        if not first_half_way.is_set():
+            first_half_way.set()
+            assert first_go.wait(60)
+        return sealed
+
+    def pause_before_the_vote(meeting, item_id, participant_id):
+        if participant_id == hoa:  # ballot 2: the meeting row is held FOR KEY SHARE, the vote's not yet
+            second_at_vote.set()
+            assert second_go.wait(60)
+        return real_lock(meeting, item_id, participant_id)
+
+    monkeypatch.setattr(secrecy, "seal_ballot", seal_and_pause)
+    monkeypatch.setattr(services, "_lock_shared", pause_before_the_vote)
+    first, first_box = _in_thread(live.execute, people["binh"], council.pk, "ballot-1", "vote.cast",
+                                  {"item_id": item.pk, "choices": ["for"]})
+    assert first_half_way.wait(60)
+    second, second_box = _in_thread(live.execute, people["hoa"], council.pk, "ballot-2", "vote.cast",
+                                    {"item_id": item.pk, "choices": ["against"]})
+    assert second_at_vote.wait(60)
+    extend, extend_box = _in_thread(live.execute, people["minh"], council.pk, "extend-1", "vote.extend",
+                                    {"item_id": item.pk, "seconds": 60})
+    _waiting_on_a_lock(1)  # the chair waits for ballot 1's shared lock on the vote
+    first_go.set()
+    first.join(60)
+    # Ballot 1 is committed: the chair either finishes or waits for something else (ballot 2: the bug).
+    while extend.is_alive() and _lock_waiters() == 0:
+        time.sleep(0.05)
+    second_go.set()
+    for thread in (second, extend):
+        thread.join(60)
+    for box in (first_box, second_box, extend_box):
+        assert box.get("value", {}).get("ok"), box
+    assert "transaction aborted" not in caplog.text  # no deadlock victim
