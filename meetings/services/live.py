@@ -476,7 +476,7 @@ COMMANDS: dict[str, Callable[[Context, dict[str, Any]], None]] = {
 # change themselves (vote.cast locks its vote's row, shared, so a burst of ballots runs in parallel).
 UNLOCKED: set[str] = set()
 # Commands whose arguments are never written anywhere: not the audit trail, not the command receipt, not a
-# log line or an error report (vote.cast: a secret ballot's choice; docs/voting.md, "Threat model").
+# log line or an error report (vote.cast: a secret ballot's choice; docs/voting.md, "What each can learn").
 PRIVATE_ARGS: set[str] = set()
 # A command's stored reply → what the client is sent, on the first answer and on every retry (vote.cast:
 # the voter's receipt codes are opened from where they are kept sealed, never stored in the reply).
@@ -553,9 +553,10 @@ def _lock_meeting(name: str, meeting_id: int) -> Meeting | None:
     the feature (a vote's row). Commands that number events take ``FOR NO KEY UPDATE``: it serialises them,
     yet does not block the ``FOR KEY SHARE`` that a foreign key to the meeting takes when a row referring
     to it is inserted (a command receipt, an audit entry). ``UNLOCKED`` commands (vote.cast) take that
-    ``FOR KEY SHARE`` themselves, first: taking it later, at their first insert, while holding a vote's
-    row, is the lock order that made a chair's ``vote.extend`` during a burst of ballots a deadlock victim
-    (issue 17). SQLite has one writer at a time and ignores both."""
+    ``FOR KEY SHARE`` themselves, first, so that a ballot never waits for the meeting row while it holds a
+    vote's row, whatever lock another service takes on the meeting (docs/voting.md, "Locks": a ballot
+    waiting so, and the chair's extend holding the meeting row while waiting for the vote's row, was the
+    deadlock of issue 17). SQLite has one writer at a time and ignores both."""
     if name not in UNLOCKED:
         return Meeting.objects.select_for_update(no_key=True).filter(pk=meeting_id).first()
     if connection.vendor != "postgresql":
