@@ -77,9 +77,11 @@ def cluster(tmp_path):
             port = free_port()
             log = open(tmp_path / f"{name}-daphne-{i}.log", "wb")  # noqa: SIM115 - closed below
             entry["logs"].append((log, Path(log.name)))
+            # The handshake timeout of production (operations.md): on a busy machine 200 handshakes queue
+            # behind each other's access checks longer than Daphne's default 5 s.
             proc = subprocess.Popen([str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                     "config.asgi:application"], cwd=ROOT, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT)
+                                     "--websocket_connect_timeout", "60", "config.asgi:application"],
+                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             entry["procs"].append(proc)
             wait_for_port(port, proc)
             ports.append(port)
