@@ -16,6 +16,10 @@ if settings.PHONGHOP_DAPHNE_TUNING:
 
     daphne_tuning.install(limit=settings.PHONGHOP_SOCKET_UNSENT_LIMIT)  # Daphne's WebSocket send path, measured in bench/fanout
 
+from realtime import access_log  # noqa: E402
+
+access_log.install()  # no query string (tokens, receipt codes) in Daphne's access log: docs/voting.md
+
 from config.origin import SocketOriginValidator  # noqa: E402
 from realtime.auth import TokenOrSessionAuthMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402

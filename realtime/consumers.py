@@ -261,7 +261,13 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if not self.commands.hit():
             return await self._reply(cid, live.error_reply(ServiceError(
                 _("Too many commands; wait a moment."), "rate_limited")))
-        reply = await database_sync_to_async(live.execute)(self.scope["user"], self.meeting_id, cid, name, args)
+        try:
+            reply = await database_sync_to_async(live.execute)(self.scope["user"], self.meeting_id, cid, name, args)
+        except Exception as e:
+            # Answered all the same, and not stored: the client may send the same id again.
+            live.report_failure(name, e)
+            return await self._reply(cid, live.error_reply(ServiceError(
+                _("Something went wrong on the server. Please try again."), "internal")))
         if reply.get("seq") and self.last_sent is not None:
             # The command's events go out before its reply, whatever the channel layer does.
             async with self.delivering:

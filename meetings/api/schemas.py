@@ -56,7 +56,7 @@ class TokenInfo(Schema):
     prefix: str  # the key's first 8 characters, to recognise it
     created_at: dt.datetime
     expires_at: dt.datetime
-    last_used_at: dt.datetime | None  # to within a minute
+    last_used_at: dt.datetime | None  # the day only: the start of the day of the last use (local time)
     expired: bool
     current: bool  # the token this request was sent with
 

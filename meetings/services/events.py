@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +17,23 @@ from meetings.models import AuditEntry, Meeting, MeetingEvent
 from meetings.record import chain, seal
 
 log = logging.getLogger(__name__)
+
+# The events appended by the command now running (``recording``): whether a command produced events is
+# what it recorded, never a comparison of the meeting's seq before and after (another transaction may
+# commit an event of the same meeting meanwhile, and a command that locks no meeting row would then be
+# taken for one that changed the state).
+_recorded: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("phonghop_recorded", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[int]]:
+    """Collect the seq of every event ``record`` appends inside the block (in this thread/context)."""
+    seqs: list[int] = []
+    token = _recorded.set(seqs)
+    try:
+        yield seqs
+    finally:
+        _recorded.reset(token)
 
 
 def record(meeting: Meeting, type: str, data: dict[str, Any], actor: User | None) -> MeetingEvent:
@@ -34,6 +54,9 @@ def record(meeting: Meeting, type: str, data: dict[str, Any], actor: User | None
                         chain.event_fields(meeting.pk, seq, type, data, actor.pk if actor else None, at))
     event = MeetingEvent.objects.create(meeting=meeting, seq=seq, type=type, data=data, actor=actor, at=at,
                                         hash=digest)
+    seqs = _recorded.get()
+    if seqs is not None:
+        seqs.append(seq)
     transaction.on_commit(lambda: _publish(event))
     return event
 

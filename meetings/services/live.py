@@ -10,11 +10,13 @@ one function per shape keeps "snapshot + events == fresh snapshot" true.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +43,8 @@ PRESENT = (A.IN_PERSON, A.ONLINE)
 MAX_COMMAND_ID = 64
 MAX_SPEAKING_LIMIT = 3600
 MAX_REASON = 1000
+
+log = logging.getLogger(__name__)
 
 
 # Shapes shared by events and snapshots ---------------------------------------------------------
@@ -471,12 +475,16 @@ COMMANDS: dict[str, Callable[[Context, dict[str, Any]], None]] = {
 # Commands that do not lock the meeting row: they append no event (so need no seq) and lock what they
 # change themselves (vote.cast locks its vote's row, shared, so a burst of ballots runs in parallel).
 UNLOCKED: set[str] = set()
+# Commands whose arguments are never written anywhere: not the audit trail, not the command receipt, not a
+# log line or an error report (vote.cast: a secret ballot's choice; docs/voting.md, "What each can learn").
+PRIVATE_ARGS: set[str] = set()
 # A command's stored reply → what the client is sent, on the first answer and on every retry (vote.cast:
 # the voter's receipt codes are opened from where they are kept sealed, never stored in the reply).
 REPLY_VIEWS: dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]] = {}
 
 
-def command(name: str, *, lock_meeting: bool = True, reply_view: Callable[[User, dict[str, Any]], dict[str, Any]] | None = None
+def command(name: str, *, lock_meeting: bool = True, private_args: bool = False,
+            reply_view: Callable[[User, dict[str, Any]], dict[str, Any]] | None = None
             ) -> Callable[[Callable[[Context, dict[str, Any]], None]], Callable[[Context, dict[str, Any]], None]]:
     """Register a socket command from a later feature (documents, votes, video): its AppConfig.ready
     imports the module that uses this decorator. The handler runs inside execute()'s transaction; a dict
@@ -488,6 +496,8 @@ def command(name: str, *, lock_meeting: bool = True, reply_view: Callable[[User,
         COMMANDS[name] = fn
         if not lock_meeting:
             UNLOCKED.add(name)
+        if private_args:
+            PRIVATE_ARGS.add(name)
         if reply_view is not None:
             REPLY_VIEWS[name] = reply_view
         return fn
@@ -517,13 +527,49 @@ def _may_view(user: User, meeting: Meeting, participant: Participant | None) -> 
 
 
 def execute(user: User, meeting_id: int, command_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Run one socket command; returns the reply (without its id). A repeated id returns the stored reply."""
+    """Run one socket command; returns the reply (without its id). A repeated id returns the stored reply.
+
+    A transaction that PostgreSQL aborts as a deadlock victim or a serialization failure changed nothing
+    and is run again (a few times), so the command is answered instead of failing."""
     if name not in COMMANDS:
         return error_reply(Invalid(_("Unknown command “%(name)s”.") % {"name": name[:64]}, "unknown_command"))
+    for attempt in range(RETRIES):
+        try:
+            return _execute_once(user, meeting_id, command_id, name, args)
+        except OperationalError as e:
+            if attempt + 1 == RETRIES or getattr(e.__cause__, "sqlstate", None) not in RETRY_SQLSTATES:
+                raise
+            log.warning("command %s: transaction aborted (%s), running it again", name,
+                        getattr(e.__cause__, "sqlstate", "?"))
+    raise AssertionError("unreachable")
+
+
+RETRIES = 3
+RETRY_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
+
+
+def _lock_meeting(name: str, meeting_id: int) -> Meeting | None:
+    """The meeting row, locked in the order every command takes its locks: meeting first, then the rows of
+    the feature (a vote's row). Commands that number events take ``FOR NO KEY UPDATE``: it serialises them,
+    yet does not block the ``FOR KEY SHARE`` that a foreign key to the meeting takes when a row referring
+    to it is inserted (a command receipt, an audit entry). ``UNLOCKED`` commands (vote.cast) take that
+    ``FOR KEY SHARE`` themselves, first, so that a ballot never waits for the meeting row while it holds a
+    vote's row, whatever lock another service takes on the meeting (docs/voting.md, "Locks": a ballot
+    waiting so, and the chair's extend holding the meeting row while waiting for the vote's row, was the
+    deadlock of issue 17). SQLite has one writer at a time and ignores both."""
+    if name not in UNLOCKED:
+        return Meeting.objects.select_for_update(no_key=True).filter(pk=meeting_id).first()
+    if connection.vendor != "postgresql":
+        return Meeting.objects.filter(pk=meeting_id).first()
+    found = list(Meeting.objects.raw(f"SELECT * FROM {Meeting._meta.db_table} WHERE id = %s FOR KEY SHARE",
+                                     [meeting_id]))
+    return found[0] if found else None
+
+
+def _execute_once(user: User, meeting_id: int, command_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
     try:
         with transaction.atomic():
-            meetings = Meeting.objects if name in UNLOCKED else Meeting.objects.select_for_update()
-            meeting = meetings.filter(pk=meeting_id).first()
+            meeting = _lock_meeting(name, meeting_id)
             if meeting is None:
                 return error_reply(NotFound())
             receipt = CommandReceipt.objects.filter(meeting=meeting, user=user, command_id=command_id).first()
@@ -532,13 +578,12 @@ def execute(user: User, meeting_id: int, command_id: str, name: str, args: dict[
             participant = meeting.participants.filter(user=user).first()
             if not _may_view(user, meeting, participant):
                 raise NotFound()
-            seq_before = meeting.last_seq
             ctx = Context(user, meeting, participant, timezone.now())
-            extra = COMMANDS[name](ctx, args)
-            seq = Meeting.objects.filter(pk=meeting_id).values_list("last_seq", flat=True).get()
-            reply = {"ok": True, "seq": seq if seq > seq_before else None, **(extra or {})}
+            with events.recording() as recorded:
+                extra = COMMANDS[name](ctx, args)
+            reply = {"ok": True, "seq": max(recorded) if recorded else None, **(extra or {})}
             CommandReceipt.objects.create(meeting=meeting, user=user, command_id=command_id, name=name, reply=reply)
-            if reply["seq"] is not None:
+            if recorded and name not in PRIVATE_ARGS:
                 events.audit(user, f"live.{name}", meeting, "", args=args)
         return _view(user, name, reply)
     except ServiceError as e:
@@ -549,6 +594,18 @@ def execute(user: User, meeting_id: int, command_id: str, name: str, args: dict[
         if receipt is None:
             raise
         return _view(user, receipt.name, receipt.reply)
+
+
+def report_failure(name: str, error: BaseException) -> None:
+    """Log a command that failed unexpectedly. For ``PRIVATE_ARGS`` commands only the exception's type and
+    where it was raised: its message, or a chained one, could quote the arguments (a ``KeyError`` naming
+    the option chosen)."""
+    if name not in PRIVATE_ARGS:
+        log.error("command %s failed", name[:64], exc_info=error)
+        return
+    where = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+    log.error("command %s failed: %s (message withheld: the arguments are private)\n%s", name,
+              type(error).__name__, where)
 
 
 def _store_refusal(user: User, meeting_id: int, command_id: str, name: str, reply: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from meetings.models import Meeting
 from meetings.voting import exports, services
 from meetings.voting.live_state import for_members
 from meetings.voting.models import VotingItem
-from meetings.voting.secrecy import normalize_receipt
 
 router = Router(tags=["votes"], auth=AUTH)
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
@@ -163,22 +162,21 @@ def result(request, meeting_id: int, item_id: int):
 
 
 @router.get("/{meeting_id}/votes/{item_id}/receipts", response={200: dict, **ERRORS},
-            summary="A secret vote's published (receipt, choice) list; ?code= checks one receipt")
-def receipts(request, meeting_id: int, item_id: int, code: str | None = None):
+            summary="A secret vote's published (receipt, choice) list, once announced: search it on your side")
+def receipts(request, meeting_id: int, item_id: int):
+    """The same list for everyone who may see the meeting. A voter checks their code by searching it where
+    they are (the live page does it in the browser): the server never learns which code someone checked,
+    and no code ever travels in a URL, where an access log would keep it beside the time (issue 17)."""
+    if "code" in request.GET:
+        raise Invalid(_("Receipt codes are not sent to the server: download the list and look for your code in it."),
+                      "code_in_url", field="code")
     meeting, editor = _meeting(request, meeting_id)
     item = _visible_item(meeting, editor, item_id)
     if not item.secret:
         raise Invalid(_("Only secret ballots have receipt codes."), "not_secret")
     if item.status != V.PUBLISHED:
         raise Forbidden(_("The result has not been announced yet."), "not_published")
-    rows = services.published_receipts(item)
-    if code is None:
-        return {"item_id": item.pk, "receipts": rows}
-    wanted = normalize_receipt(code)
-    if wanted is None:
-        raise Invalid(_("This is not a receipt code (16 letters and digits)."), "bad_receipt", field="code")
-    found = next((r for r in rows if r["receipt"] == wanted), None)
-    return {"item_id": item.pk, "receipt": wanted, "found": found is not None, "ballot": found}
+    return {"item_id": item.pk, "receipts": services.published_receipts(item)}
 
 
 def _download(content: bytes, content_type: str, name: str) -> HttpResponse:

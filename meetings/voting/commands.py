@@ -1,7 +1,8 @@
 """The vote's socket commands (docs/protocol.md, "Commands"): thin wrappers over the services, run by
 ``meetings.services.live.execute`` in one transaction, idempotent by command id.
 
-``vote.cast`` does not lock the meeting row (it appends no event); its reply is stored without the
+``vote.cast`` does not lock the meeting row for update (it appends no event); its arguments (the choice)
+are private: never audited, stored or logged (``live.PRIVATE_ARGS``); its reply is stored without the
 voter's receipt codes, which ``services.reply_view`` adds when the reply is sent, the first time and on
 every retry of the same command id.
 """
@@ -39,7 +40,7 @@ def vote_publish(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     return {"item_id": item.pk}
 
 
-@live.command("vote.cast", lock_meeting=False, reply_view=services.reply_view)
+@live.command("vote.cast", lock_meeting=False, private_args=True, reply_view=services.reply_view)
 def vote_cast(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     return services.cast(ctx.user, ctx.meeting, ctx.participant, args.get("item_id"), args.get("choices"),
                          args.get("text", ""))

@@ -5,9 +5,11 @@ meeting's log (``events.record``) and writes the audit trail. A ballot appends n
 of the shared state (delegates see only their own state; organisers get a coalesced live tally, see
 ``tally.py``), so a burst of ballots costs no fan-out to every socket.
 
-Locks: opening, extending, closing and publishing lock the meeting row (they number events). A ballot
-locks only its vote's row, shared (``FOR SHARE`` on PostgreSQL), so ballots do not wait for each other,
-while closing takes the row exclusively: it waits for the ballots in flight and every later ballot sees
+Locks, always in this order: the meeting's row, then the vote's row. Opening, extending, closing and
+publishing lock the meeting row ``FOR NO KEY UPDATE`` (they number events), then the vote's row ``FOR
+UPDATE``. A ballot takes the meeting row ``FOR KEY SHARE`` (``live.execute``; it does not conflict with
+the organisers' lock) and then its vote's row ``FOR SHARE``, so ballots do not wait for each other, while
+closing takes the vote's row exclusively: it waits for the ballots in flight and every later ballot sees
 the vote closed. One ballot per voter is the participation's unique constraint.
 """
 
@@ -244,7 +246,8 @@ def _agenda_item(meeting: Meeting, spec: dict[str, Any]) -> int | None:
 
 def _locked_meeting(meeting: Meeting | int) -> Meeting:
     pk = meeting if isinstance(meeting, int) else meeting.pk
-    found = Meeting.objects.select_for_update().filter(pk=pk).first()
+    # FOR NO KEY UPDATE: serialises the organisers, never blocks a ballot's foreign keys (live._lock_meeting).
+    found = Meeting.objects.select_for_update(no_key=True).filter(pk=pk).first()
     if found is None:
         raise NotFound()
     return found
@@ -268,7 +271,10 @@ def _item(meeting: Meeting, item_id: Any, *, lock: bool = False) -> VotingItem:
     if not isinstance(item_id, int) or isinstance(item_id, bool):
         raise Invalid(_("“%(name)s” must be a whole number.") % {"name": "item_id"}, "bad_args", field="item_id")
     qs = VotingItem.objects.filter(meeting=meeting, pk=item_id)
-    item = (qs.select_for_update() if lock else qs).first()
+    # The vote's row only: the model's ordering ("meeting", then the meeting's own) joins the meeting table,
+    # and a plain FOR UPDATE would lock the meeting row FOR UPDATE as well, which a ballot's FOR KEY SHARE
+    # waits for while it holds the vote's row: the deadlock of issue 17 (item 3).
+    item = (qs.order_by().select_for_update(of=("self",)) if lock else qs).first()
     if item is None:
         raise NotFound(_("This vote does not exist in this meeting."))
     return item

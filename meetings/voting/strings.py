@@ -38,6 +38,7 @@ STRINGS = {
     "receipt_placeholder": _("e.g. 7QK2-M9XD-4PTA-H3NB"),
     "receipt_found": _("Counted: %(choice)s"),
     "receipt_missing": _("This receipt is not in the list of ballots."),
+    "receipt_invalid": _("This is not a receipt code (16 letters and digits)."),
     "other_text": _("Your opinion"),
     "text_required": _("Please write your opinion."),
     # The organisers' console

@@ -42,7 +42,7 @@ def test_a_delegate_votes_on_a_phone_and_everyone_sees_the_result(council, peopl
 
     item = services.prepare(people["lan"], council, {"question": "Thông qua Nghị quyết về dự toán ngân sách năm 2027",
                                                      "secret": secret, "duration": 300})
-    server = DaphneServer().start()
+    server = DaphneServer(log_dir=tmp_path).start()
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -67,9 +67,11 @@ def test_a_delegate_votes_on_a_phone_and_everyone_sees_the_result(council, peopl
             expect(hoa.get_by_test_id("vote-confirm")).to_contain_text("Bạn chọn: Tán thành")
             hoa.get_by_role("button", name="Xác nhận và gửi phiếu").click()
             expect(hoa.get_by_test_id("vote-done")).to_have_text("Bạn đã biểu quyết.")
+            code = None
             if secret:
                 expect(hoa.get_by_test_id("vote-receipts").locator("code")).to_have_text(
                     re.compile(r"^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$"))
+                code = hoa.get_by_test_id("vote-receipts").locator("code").first.text_content()
                 expect(hoa.get_by_test_id("vote-card")).not_to_contain_text("Lựa chọn của bạn")
             too_wide = hoa.evaluate("""() => [...document.querySelectorAll("#vote-card *")]
                 .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => e.className)""")
@@ -93,6 +95,20 @@ def test_a_delegate_votes_on_a_phone_and_everyone_sees_the_result(council, peopl
             expect(screen.get_by_test_id("vote-sentence")).to_have_text(sentence)
             expect(screen.get_by_test_id("vote-bars").locator("li")).to_have_count(3)
             screen.screenshot(path=str(tmp_path / "screen.png"))
+            if secret:
+                # hoa checks her receipt as typed on a phone: the page searches the published list itself,
+                # and no request it makes carries the code (docs/voting.md, "What each can learn").
+                asked: list[str] = []
+                hoa.on("request", lambda request: asked.append(request.url))
+                hoa.locator(".vote-receipt-input").fill(code.lower().replace("-", " "))
+                hoa.get_by_role("button", name="Kiểm tra mã biên nhận").click()
+                expect(hoa.locator(".vote-receipt-check .vote-note")).to_have_text("Đã được tính: Tán thành")
+                assert any(url.endswith(f"/votes/{item.pk}/receipts") for url in asked), asked
+                assert not any(code in url or code.replace("-", "") in url.upper() for url in asked), asked
             browser.close()
     finally:
         server.stop()
+    if secret:
+        written = server.log_path.read_text(errors="replace")
+        assert "/receipts" in written  # the access log was captured
+        assert code not in written and code.replace("-", "") not in written
