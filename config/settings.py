@@ -55,9 +55,11 @@ INSTALLED_APPS = [
     "realtime",
     "media",
     "frontend",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    "operations.logs.RequestIds",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -210,10 +212,19 @@ PHONGHOP_MEDIA_BACKEND = env("PHONGHOP_MEDIA_BACKEND") or "thread"  # thread | l
 PHONGHOP_MEDIA_UDP_PORTS = env("PHONGHOP_MEDIA_UDP_PORTS") or ""  # e.g. 40000-40999; empty: any free port
 PHONGHOP_MEDIA_WORKERS = envlist("PHONGHOP_MEDIA_WORKERS", [])  # names of `phonghop mediaworker --name`
 
+# Operations (operations/): /metrics is for a scraper with this token, or (without one) for programs on
+# this machine talking to Daphne directly; logs are JSON lines with request and meeting ids in production.
+PHONGHOP_METRICS_TOKEN = env("PHONGHOP_METRICS_TOKEN") or ""
+LOG_FORMAT = (env("LOG_FORMAT") or ("json" if PRODUCTION else "text")).lower()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+    "formatters": {"json": {"()": "operations.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})},
+        "error_counter": {"()": "operations.metrics.ErrorCounter"},
+    },
+    "root": {"handlers": ["console", "error_counter"], "level": env("LOG_LEVEL") or "INFO"},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }

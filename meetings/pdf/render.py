@@ -33,6 +33,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from meetings.errors import NotFound, ServiceError
+from operations import metrics
 
 from . import limits as limits_module
 from . import sandbox, store
@@ -96,6 +97,7 @@ def render_page(sha256: str, page: int, widths: list[int], limits: Limits | None
     except FutureTimeout:
         _restart(pool, kill=True)
         _remember(key, "too_slow")
+        metrics.PDF_RENDERS.labels(outcome="killed").inc()
         raise _error("too_slow") from None
     except BrokenProcessPool:
         # A worker died: this page, or another job in the pool. Render it again alone, in a sandboxed
@@ -104,7 +106,9 @@ def render_page(sha256: str, page: int, widths: list[int], limits: Limits | None
         outcome = _render_alone(key, limits)
     if "error" in outcome:
         _remember(key, outcome["error"])
+        metrics.PDF_RENDERS.labels(outcome="refused").inc()
         raise _error(outcome["error"])
+    metrics.PDF_RENDERS.labels(outcome="rendered").inc()
     return [PageImage(page, item["width"], Path(item["path"]), cached=False,
                       render_ms=item["render_ms"], encode_ms=item["encode_ms"]) for item in outcome["images"]]
 
