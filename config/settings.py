@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "operations.logs.RequestIds",
     "django.middleware.security.SecurityMiddleware",
+    "config.security_headers.SecurityHeaders",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "frontend.language.VietnameseByDefaultMiddleware",
@@ -165,10 +166,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = DEBUG
 
+# Cookies: never readable by scripts (the session), sent only over HTTPS in production, not on cross-site
+# sub-requests. The CSRF cookie stays readable: the page scripts send it back as X-CSRFToken.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind the TLS proxy (docs/operations.md): it says "https" in X-Forwarded-Proto, so Django knows the request
+# was secure and sends HSTS (production: a year; never on plain HTTP). Only when the proxy always sets the header.
+if envbool("PHONGHOP_TLS_PROXY", PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = envint("PHONGHOP_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("PHONGHOP_HSTS_SUBDOMAINS", False)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if env("EMAIL_HOST") else
