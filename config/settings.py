@@ -206,6 +206,9 @@ PHONGHOP_SOCKET_UNSENT_LIMIT = envint("PHONGHOP_SOCKET_UNSENT_LIMIT", 4 * 1024 *
 # Bytes a request body may have, except the document uploads (the PDF cap plus 1 MiB): larger is refused
 # (413) before it is read (config/request_limits.py). Django's own in-memory cap stays above it.
 PHONGHOP_MAX_REQUEST_BYTES = envint("PHONGHOP_MAX_REQUEST_BYTES", 1024 * 1024)
+# The PDF children's confinement (meetings/pdf/confine.py: namespaces, Landlock, seccomp); off only on a
+# kernel that misbehaves with it.
+PHONGHOP_PDF_CONFINE = envbool("PHONGHOP_PDF_CONFINE", True)
 PHONGHOP_ALLOW_CLASSIFIED = envbool("PHONGHOP_ALLOW_CLASSIFIED", False)
 PHONGHOP_INVITATION_LEAD_DAYS = envint("PHONGHOP_INVITATION_LEAD_DAYS", 3)
 # Government-announced extra days off and swapped working Saturdays, ISO dates, comma separated.

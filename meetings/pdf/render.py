@@ -35,8 +35,8 @@ from django.utils.translation import gettext_lazy as _
 from meetings.errors import NotFound, ServiceError
 from operations import metrics
 
+from . import confine, sandbox, store
 from . import limits as limits_module
-from . import sandbox, store
 from .limits import Limits
 
 WIDTHS = {"thumb": 200, "tablet": 1024, "full": 2048}
@@ -67,6 +67,13 @@ class PageImage:
     cached: bool
     render_ms: float = 0.0  # PDFium, in the worker
     encode_ms: float = 0.0  # JPEG, in the worker
+
+
+def pages_root() -> Path:
+    """Where rendered page images go: the only folder a render child may write to."""
+    root = Path(settings.MEDIA_ROOT) / "pages"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
 
 
 def cache_path(sha256: str, page: int, width: int) -> Path:
@@ -115,7 +122,7 @@ def render_page(sha256: str, page: int, widths: list[int], limits: Limits | None
 
 def _render_alone(key: tuple, limits: Limits) -> dict[str, Any]:
     try:
-        return sandbox.run(_render_in_worker, *_job_args(key, limits), limits=limits)
+        return sandbox.run(_render_in_worker, *_job_args(key, limits), limits=limits, write_to=[pages_root()])
     except sandbox.TimeLimit:
         return {"error": "too_slow"}
     except sandbox.MemoryLimit:
@@ -168,6 +175,7 @@ def _error(code: str) -> ServiceError:
 
 _lock = threading.RLock()  # a done callback may run at once, in the thread that holds it
 _pool: ProcessPoolExecutor | None = None
+_pool_confinement: tuple | None = None  # (folder, memory): what the pool's workers were confined to
 _inflight: dict[tuple, Future] = {}
 _failed: OrderedDict[tuple, tuple[str, float]] = OrderedDict()  # key → (code, when)
 
@@ -182,19 +190,25 @@ def _remember(key: tuple, code: str) -> None:
 
 def _submit(key: tuple, limits: Limits) -> tuple[ProcessPoolExecutor, Future]:
     """One job per page and set of widths at a time: a second request for it waits on the first."""
-    global _pool
+    global _pool, _pool_confinement
     with _lock:
         running = _inflight.get(key)
         if running is not None and not running.done():
             return _pool, running
         job = (_render_in_worker, *_job_args(key, limits))
+        confinement = (str(pages_root()) if limits.confine else None, limits.memory_bytes)
+        if _pool is not None and _pool_confinement != confinement:
+            # Workers are confined for good when they start: another cache folder (or memory limit) needs new ones.
+            _pool.shutdown(wait=False)
+            _pool = None
         for _attempt in range(2):
             if _pool is None:
                 _pool = ProcessPoolExecutor(
                     max_workers=limits.render_workers, mp_context=sandbox.context(),
-                    initializer=_worker_start, initargs=(limits.memory_bytes,),
+                    initializer=_worker_start, initargs=(confinement[1], confinement[0]),
                     max_tasks_per_child=TASKS_PER_WORKER,
                 )
+                _pool_confinement = confinement
             try:
                 future = _pool.submit(*job)
                 break
@@ -236,8 +250,10 @@ def _restart(pool: ProcessPoolExecutor, kill: bool = False) -> None:
 _docs: OrderedDict[str, Any] = OrderedDict()
 
 
-def _worker_start(memory_bytes: int) -> None:
+def _worker_start(memory_bytes: int, write_to: str | None) -> None:
     sandbox.apply_limits(None, memory_bytes)
+    if write_to is not None:
+        confine.confine([write_to])  # writes only to the page-image cache
 
 
 def _open(path: str):
