@@ -63,6 +63,8 @@ def _refuse(request: Any, limit: int) -> None:
     accept = (request.requestHeaders.getRawHeaders(b"Accept-Language") or [b""])[0].decode("latin-1")
     body = request_limits.too_large_body(path, limit, accept)
     log.info("refused a request body over %s bytes for %s", limit, path)
+    # No "100 Continue" after the refusal: Twisted sends one once the headers are done if the client asked.
+    request.requestHeaders.removeHeader(b"Expect")
     channel._transferDecoder = _Discard()
     channel.dataReceived = lambda data: None  # whatever else the client sends
     transport = channel.transport

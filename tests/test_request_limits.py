@@ -187,6 +187,16 @@ def test_daphne_answers_a_declared_200_mb_upload_413_before_the_body(daphne, peo
     assert "Traceback" not in daphne.log_tail(200)
 
 
+def test_a_client_that_waits_for_100_continue_gets_the_413_instead(daphne):
+    sock = post_headers(daphne, UPLOAD, f"Content-Type: multipart/form-data; boundary=x\r\n"
+                                        f"Content-Length: {200 * MB}\r\nExpect: 100-continue\r\n")
+    with sock:
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 413 ") and b"100 Continue" not in data
+
+
 def test_daphne_cuts_off_a_chunked_body_at_the_limit(daphne):
     sock = post_headers(daphne, "/api/v1/auth/token", "Content-Type: application/json\r\n"
                                                       "Transfer-Encoding: chunked\r\n")
