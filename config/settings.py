@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "servestatic.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # its Swagger UI from our own static files (without it: a CDN and an inline script)
     "accounts",
     "meetings",
     "meetings.documents",

@@ -67,6 +67,7 @@ def test_the_pages_pass_the_content_security_policy(server, people, meeting_with
         (f"/votes/{m}/screen/", None),
         (f"/briefing/{m}/", None),
         ("/profile/", None),
+        ("/api/v1/docs", "#swagger-ui .information-container"),  # Swagger UI from our static files
     ]
     with launch_chromium() as browser:
         anonymous = browser.new_context(locale="vi-VN")
