@@ -10,6 +10,9 @@
    ``maxFramePayloadSize``, 1 MiB by default) is set to the protocol's 64 KiB, and a message over it is
    closed with our code 4413 (autobahn would drop the TCP connection: 1006 on the client, no reason). The
    header of a frame carries its length, so a 2 MB frame is refused from its first bytes, not buffered.
+   Autobahn applies ``maxMessagePayloadSize`` to what it *sends* too (a snapshot of a large meeting is
+   more than 64 KiB, and was refused over 1 MiB before): the limit is lifted while the server sends, so
+   it bounds only what clients send; what a slow client leaves unsent is bounded by ``daphne_tuning``.
 
 Patches of Daphne's request and protocol classes, installed by ``config/asgi.py`` whether or not the
 send-path tuning is on; tested in ``tests/test_request_limits.py`` and ``tests/realtime/test_bad_input.py``
@@ -131,5 +134,16 @@ def _bound_socket_messages(protocol: type, limit: int) -> None:
         log.info("closing a socket that sent a message of %s bytes (limit %s)", size, max_size)
         self.sendCloseFrame(code=CLOSE_TOO_LARGE, reasonUtf8=b"message too large", isReply=False)
 
+    send_message = protocol.sendMessage
+
+    def sendMessage(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - autobahn's name
+        limit_in = self.maxMessagePayloadSize
+        self.maxMessagePayloadSize = 0  # the limit is for what clients send; the reactor runs this at once
+        try:
+            return send_message(self, *args, **kwargs)
+        finally:
+            self.maxMessagePayloadSize = limit_in
+
     protocol.onConnect = onConnect
+    protocol.sendMessage = sendMessage
     protocol._max_message_size_exceeded = _max_message_size_exceeded

@@ -147,6 +147,23 @@ def test_a_2_mb_frame_through_daphne_is_closed_4413(daphne, room, people):
     assert "Traceback" not in daphne.log_tail(400)
 
 
+def test_frames_to_the_client_may_be_larger_than_frames_from_it(daphne, room, people):
+    """The 64 KiB limit is on what clients send: a large meeting's snapshot still goes out through Daphne."""
+    from websockets.sync.client import connect as ws_connect
+
+    from accounts.models import ApiToken
+    from meetings.services import agenda
+
+    for n in range(120):
+        agenda.add_item(people["lan"], room, title=f"{n}. " + "Báo cáo tình hình kinh tế - xã hội " * 12)
+    raw = ApiToken.issue(people["hoa"], "test")[1]
+    with ws_connect(f"ws://127.0.0.1:{daphne.port}/ws/meetings/{room.pk}/?token={raw}", open_timeout=30,
+                    max_size=None) as ws:
+        ws.send(json.dumps({"type": "hello", "last_seq": 0}))
+        frame = ws.recv(timeout=30)
+        assert json.loads(frame)["type"] == "snapshot" and len(frame.encode()) > 64 * 1024
+
+
 async def test_the_application_refuses_an_unrouted_socket_with_4404():
     from channels.testing import WebsocketCommunicator
 
