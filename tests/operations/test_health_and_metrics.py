@@ -130,3 +130,38 @@ def test_a_log_line_is_json_with_the_request_and_meeting_ids():
 def test_a_request_id_that_could_forge_log_lines_is_replaced(client):
     response = client.get("/healthz", HTTP_X_REQUEST_ID='x"\n{"level": "ERROR"}')
     assert response["X-Request-ID"] != 'x"\n{"level": "ERROR"}' and len(response["X-Request-ID"]) == 32
+
+
+# The counts move where things happen ----------------------------------------------------------------------
+
+async def test_a_fanned_out_message_is_counted_with_its_latency():
+    import asyncio
+
+    from realtime import fanout
+    from realtime.publish import send_all
+
+    got = asyncio.Event()
+
+    class Receiver:
+        async def deliver(self, message):
+            got.set()
+
+    hub, receiver = fanout.hub(), Receiver()
+    await hub.join("meeting.metrics-test", receiver)
+    messages, deliveries = metrics.FANOUT_MESSAGES._value.get(), metrics.FANOUT_DELIVERIES._value.get()
+    observed = _histogram_count(metrics.FANOUT_LATENCY)
+    try:
+        await send_all([("meeting.metrics-test", {"type": "meeting.frame", "group": "meeting.metrics-test",
+                                                  "seq": None, "text": "{}"})])
+        # The hub counts right after handing the message to its sockets, before it next waits on the layer:
+        # by the time this task runs again, the counts are in.
+        await asyncio.wait_for(got.wait(), 30)
+    finally:
+        await hub.leave("meeting.metrics-test", receiver)
+    assert metrics.FANOUT_MESSAGES._value.get() == messages + 1
+    assert metrics.FANOUT_DELIVERIES._value.get() == deliveries + 1
+    assert _histogram_count(metrics.FANOUT_LATENCY) == observed + 1
+
+
+def _histogram_count(histogram) -> float:
+    return next(s.value for m in histogram.collect() for s in m.samples if s.name.endswith("_count"))
