@@ -6,14 +6,16 @@ module is for a child whose PDF library has been taken over by a crafted file:
   and no capability on the host (it cannot raise its rlimits again, mount, or trace other processes);
 - **Landlock** (Linux 5.13+): it may create, change or delete files only under the folders the job names
   (its scratch folder, or the page-image cache), execute nothing, and (Landlock ABI 4+) neither bind nor
-  connect TCP; (ABI 6+) it cannot signal processes outside itself;
+  connect TCP; (ABI 6+) it cannot signal processes outside itself. It may *read* only the Python
+  installation, the project's own packages, system libraries and fonts, the stored PDFs and what the job
+  names (``read_from``): not the data directory's secrets (``secret_key``, ``ballot_secret``), not the
+  SQLite database, not ``/etc`` beyond what libraries need;
 - **seccomp**: ``socket``, ``socketpair``, ``execve``, ``ptrace``, ``mount``, ``bpf`` and a few other calls
   fail with EPERM; calls of another architecture (i386, x32) kill it;
 - **RLIMIT_NOFILE**: a bounded number of open files.
 
 Each layer is applied where the kernel offers it, and ``confine`` says which were; Debian 12's kernel (6.1)
-and this machine's offer all four. What it does not do: restrict what the child *reads* (it reads the Python
-installation and the PDF; restricting reads to those is the next step).
+and this machine's offer all four.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import os
 import platform
 import resource
 import struct
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 OPEN_FILES = 128
 
@@ -59,7 +63,7 @@ X32_BIT = 0x40000000
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 LANDLOCK_CREATE_RULESET_VERSION = 1
 LANDLOCK_RULE_PATH_BENEATH = 1
-FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE = 1 << 0, 1 << 1, 1 << 2
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 FS_CHANGES = sum(1 << bit for bit in range(4, 13))  # remove dir/file, make char/dir/reg/sock/fifo/block/sym
 FS_REFER, FS_TRUNCATE = 1 << 13, 1 << 14  # ABI 2, ABI 3
 NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1  # ABI 4
@@ -74,14 +78,30 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def confine(write_to: Sequence[str | os.PathLike] = (), open_files: int = OPEN_FILES) -> dict[str, str]:
-    """Confine this process for good. ``write_to``: the folders (or files) it may write. Returns, per layer,
-    what was applied or why not."""
+# Beyond the Python installation and the project's packages: what the PDF libraries and Python may read.
+SYSTEM_READABLE = ["/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/fonts", "/usr/share/zoneinfo",
+                   "/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/dev/urandom", "/proc/self"]
+PROJECT_PACKAGES = ["config", "accounts", "meetings", "realtime", "media", "frontend", "operations"]
+
+
+def readable_paths(read_from: Sequence[str | os.PathLike] = ()) -> list[str]:
+    """What a confined child may read: never the data directory as a whole (only what the job names)."""
+    base = Path(__file__).resolve().parents[2]
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *SYSTEM_READABLE,
+             *(str(base / name) for name in PROJECT_PACKAGES), *(str(p) for p in read_from)}
+    return sorted(p for p in paths if os.path.exists(p))
+
+
+def confine(write_to: Sequence[str | os.PathLike] = (), open_files: int = OPEN_FILES,
+            read_from: Sequence[str | os.PathLike] = ()) -> dict[str, str]:
+    """Confine this process for good. ``write_to``: the folders (or files) it may write (and read);
+    ``read_from``: what else it may read besides the installation. Returns, per layer, what was applied or
+    why not."""
     applied = {"open_files": _limit_open_files(open_files)}
     applied["namespaces"] = _own_namespaces()
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:  # needed by Landlock and seccomp alike
         return {**applied, "landlock": "unavailable: no_new_privs", "seccomp": "unavailable: no_new_privs"}
-    applied["landlock"] = _landlock(write_to)
+    applied["landlock"] = _landlock(write_to, readable_paths(read_from))
     applied["seccomp"] = _seccomp()
     return applied
 
@@ -123,14 +143,17 @@ def _syscall(number: int, *args) -> int:
     return result
 
 
-def _landlock(write_to: Sequence[str | os.PathLike]) -> str:
+def _landlock(write_to: Sequence[str | os.PathLike], readable: Sequence[str]) -> str:
     try:
         abi = _syscall(SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), LANDLOCK_CREATE_RULESET_VERSION)
     except OSError as exc:
         return f"unavailable: {exc.strerror}"
-    handled_fs = FS_EXECUTE | FS_WRITE_FILE | FS_CHANGES | (FS_REFER if abi >= 2 else 0) | (
-        FS_TRUNCATE if abi >= 3 else 0)
+    handled_fs = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_READ_DIR | FS_CHANGES | (
+        FS_REFER if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0)
     file_rights = FS_WRITE_FILE | FS_READ_FILE | (FS_TRUNCATE if abi >= 3 else 0)
+    # Shared libraries are mapped executable (that is not Landlock's EXECUTE, which is execve), so reading
+    # is all the installation needs.
+    read_rights = FS_READ_FILE | FS_READ_DIR
     attr = struct.pack("=Q", handled_fs)
     if abi >= 4:
         attr += struct.pack("=Q", NET_BIND_TCP | NET_CONNECT_TCP)
@@ -138,16 +161,20 @@ def _landlock(write_to: Sequence[str | os.PathLike]) -> str:
         attr += struct.pack("=Q", SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL)
     buffer = ctypes.create_string_buffer(attr, len(attr))
     ruleset = _syscall(SYS_LANDLOCK_CREATE_RULESET, buffer, ctypes.c_size_t(len(attr)), 0)
+    def allow(path: str | os.PathLike, dir_rights: int, file_only_rights: int) -> None:
+        allowed = dir_rights if os.path.isdir(path) else file_only_rights
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        try:
+            rule = ctypes.create_string_buffer(struct.pack("=Qi", allowed, fd), 12)
+            _syscall(SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, rule, 0)
+        finally:
+            os.close(fd)
+
     try:
+        for path in readable:
+            allow(path, read_rights, FS_READ_FILE)
         for path in [*write_to, os.devnull]:
-            is_dir = os.path.isdir(path)
-            allowed = (handled_fs & ~FS_EXECUTE) if is_dir else (file_rights & handled_fs)
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            try:
-                rule = ctypes.create_string_buffer(struct.pack("=Qi", allowed, fd), 12)
-                _syscall(SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, rule, 0)
-            finally:
-                os.close(fd)
+            allow(path, handled_fs & ~FS_EXECUTE, file_rights & handled_fs)
         _syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0)
     finally:
         os.close(ruleset)

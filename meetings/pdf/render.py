@@ -253,7 +253,8 @@ _docs: OrderedDict[str, Any] = OrderedDict()
 def _worker_start(memory_bytes: int, write_to: str | None) -> None:
     sandbox.apply_limits(None, memory_bytes)
     if write_to is not None:
-        confine.confine([write_to])  # writes only to the page-image cache
+        # Writes only to the page-image cache; reads the stored PDFs beside it.
+        confine.confine([write_to], read_from=[str(Path(write_to).parent / "pdf")])
 
 
 def _open(path: str):

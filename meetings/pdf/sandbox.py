@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, spawn, util
 from multiprocessing.context import reduction, set_spawning_popen
+from pathlib import Path
 from typing import Any
 
 from . import confine
@@ -143,10 +144,10 @@ def apply_limits(cpu_seconds: float | None, memory_bytes: int | None) -> None:
 
 
 def _child(conn, func: Callable[..., Any], args: tuple, cpu_seconds: float, memory_bytes: int,
-           write_to: Sequence[str] | None) -> None:
+           write_to: Sequence[str] | None, read_from: Sequence[str]) -> None:
     apply_limits(cpu_seconds, memory_bytes)
     if write_to is not None:
-        confine.confine(write_to)
+        confine.confine(write_to, read_from=read_from)
     try:
         reply: list[Any] = ["ok", func(*args)]
     except MemoryError:
@@ -161,13 +162,15 @@ def _child(conn, func: Callable[..., Any], args: tuple, cpu_seconds: float, memo
     conn.close()
 
 
-def run(func: Callable[..., Any], *args: Any, limits: Limits, write_to: Sequence[str | os.PathLike] = ()) -> Any:
+def run(func: Callable[..., Any], *args: Any, limits: Limits, write_to: Sequence[str | os.PathLike] = (),
+        read_from: Sequence[str | os.PathLike] = ()) -> Any:
     """Call ``func(*args)`` in a fresh child and return its (JSON-able) result.
 
     ``func`` must be a function of an importable module (the child does not load the entry script);
     its arguments are pickled to the child, its result comes back as JSON. ``write_to``: the folders (or
-    files) the child may write; nothing else (with ``limits.confine``). Raises TimeLimit, MemoryLimit,
-    Crashed or ChildError.
+    files) the child may write; nothing else (with ``limits.confine``). ``read_from``: what it may read
+    besides the installation and the stored PDFs (``confine.readable_paths``), e.g. an uploaded file.
+    Raises TimeLimit, MemoryLimit, Crashed or ChildError.
     """
     if func.__module__ == "__main__":
         raise ValueError("sandbox.run needs a function from an importable module, not from __main__")
@@ -175,7 +178,8 @@ def run(func: Callable[..., Any], *args: Any, limits: Limits, write_to: Sequence
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(
         target=_child, args=(writer, func, args, limits.cpu_seconds, limits.memory_bytes,
-                             [str(p) for p in write_to] if limits.confine else None),
+                             [str(p) for p in write_to] if limits.confine else None,
+                             [str(p) for p in (*read_from, *_stored_pdfs())]),
         name="phonghop-pdf", daemon=True,
     )
     data: bytes | None = None
@@ -209,6 +213,15 @@ def run(func: Callable[..., Any], *args: Any, limits: Limits, write_to: Sequence
     if reply[0] == "memory":
         raise MemoryLimit(f"memory limit of {limits.memory_mb} MB reached")
     raise ChildError(reply[1], reply[2])
+
+
+def _stored_pdfs() -> list[str]:
+    """The content-addressed store (documents are read from there); no other part of the data directory."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return []
+    return [str(Path(settings.MEDIA_ROOT) / "pdf")]
 
 
 def _death(exitcode: int | None, limits: Limits) -> SandboxError:

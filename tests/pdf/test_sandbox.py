@@ -88,6 +88,19 @@ def test_a_child_writes_only_in_its_folder(tmp_path):
         assert not elsewhere.exists()
 
 
+def test_a_child_cannot_read_the_secrets_of_the_data_directory(tmp_path, settings):
+    data = tmp_path / "data"
+    data.mkdir()
+    secret = data / "ballot_secret"
+    secret.write_text("22" * 32)
+    upload = tmp_path / "upload.pdf"
+    upload.write_bytes(b"%PDF-1.7")
+    settings.MEDIA_ROOT = data / "files"
+    assert sandbox.run(jobs.read, str(secret), limits=CONFINED) == {"refused": "PermissionError"}
+    assert sandbox.run(jobs.read, str(upload), limits=CONFINED) == {"refused": "PermissionError"}
+    assert sandbox.run(jobs.read, str(upload), limits=CONFINED, read_from=[upload]) == {"read": 8}  # named
+
+
 def test_a_child_may_be_allowed_one_file_only(tmp_path):
     target = tmp_path / "stamped.pdf"
     target.touch()
@@ -116,11 +129,9 @@ def test_a_child_cannot_signal_the_server():
 def test_the_render_workers_are_confined_too(tmp_path):
     from concurrent.futures import ProcessPoolExecutor
 
-    from meetings.pdf import render
-
     pages = tmp_path / "pages"
     pages.mkdir()
-    with ProcessPoolExecutor(max_workers=1, mp_context=sandbox.context(), initializer=render._worker_start,
+    with ProcessPoolExecutor(max_workers=1, mp_context=sandbox.context(), initializer=jobs.start_render_worker,
                              initargs=(512 * 1024 * 1024, str(pages))) as pool:
         assert pool.submit(jobs.open_socket).result(timeout=60) == {"refused": "PermissionError"}
         assert pool.submit(jobs.write, str(pages / "1.jpg")).result(timeout=60) == {"written": True}
