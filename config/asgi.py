@@ -20,13 +20,19 @@ from realtime import access_log  # noqa: E402
 
 access_log.install()  # no query string (tokens, receipt codes) in Daphne's access log: docs/voting.md
 
+from config import daphne_limits  # noqa: E402
 from config.origin import SocketOriginValidator  # noqa: E402
+from config.request_limits import BoundedRequests  # noqa: E402
 from realtime.auth import TokenOrSessionAuthMiddleware  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.consumers import MeetingConsumer  # noqa: E402
+from realtime.routing import NoSuchSocket, websocket_urlpatterns  # noqa: E402
+
+# Always, tuning or not: request bodies and socket messages bounded where Daphne reads them.
+daphne_limits.install(socket_message_limit=MeetingConsumer.max_frame_bytes)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": SocketOriginValidator(TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "http": BoundedRequests(django_asgi_app),
+        "websocket": SocketOriginValidator(TokenOrSessionAuthMiddleware(NoSuchSocket(URLRouter(websocket_urlpatterns)))),
     }
 )

@@ -4,6 +4,8 @@
     phonghop demo                                 seed the demo province and print its logins
     phonghop manage <django command ...>          any manage.py command
     phonghop mediaworker --name N                 a media worker for video briefings (needs REDIS_URL)
+    phonghop backup FILE [--ballot-secret-to F]   database + files into one archive (operations/backup.py)
+    phonghop restore FILE [--ballot-secret F]     into an empty deployment, checked against the manifest
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("demo", help="seed the demo province and print its logins")
     worker = sub.add_parser("mediaworker", help="run a media worker for video briefings (needs REDIS_URL)")
     worker.add_argument("--name", required=True)
+    backup = sub.add_parser("backup", help="back up the database and the data directory's files")
+    backup.add_argument("archive")
+    backup.add_argument("--ballot-secret-to", default=None, help="also write the ballot secret here, apart")
+    restore = sub.add_parser("restore", help="restore a backup into an empty deployment")
+    restore.add_argument("archive")
+    restore.add_argument("--ballot-secret", default=None, help="the file `backup --ballot-secret-to` wrote")
+    restore.add_argument("--check", action="store_true", help="only check the archive against its manifest")
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -62,6 +71,13 @@ def main(argv: list[str] | None = None) -> None:
         _prepare(True)
     elif args.command == "mediaworker":
         execute_from_command_line(["phonghop", "mediaworker", "--name", args.name])
+    elif args.command == "backup":
+        extra = ["--ballot-secret-to", args.ballot_secret_to] if args.ballot_secret_to else []
+        execute_from_command_line(["phonghop", "backup", args.archive, *extra])
+    elif args.command == "restore":
+        extra = (["--ballot-secret", args.ballot_secret] if args.ballot_secret else []) + (
+            ["--check"] if args.check else [])
+        execute_from_command_line(["phonghop", "restore", args.archive, *extra])
     elif args.command == "manage":
         execute_from_command_line(["phonghop", *args.args])
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "servestatic.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # its Swagger UI from our own static files (without it: a CDN and an inline script)
     "accounts",
     "meetings",
     "meetings.documents",
@@ -57,10 +58,13 @@ INSTALLED_APPS = [
     "realtime",
     "media",
     "frontend",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    "operations.logs.RequestIds",
     "django.middleware.security.SecurityMiddleware",
+    "config.security_headers.SecurityHeaders",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "frontend.language.VietnameseByDefaultMiddleware",
@@ -165,10 +169,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = DEBUG
 
+# Cookies: never readable by scripts (the session), sent only over HTTPS in production, not on cross-site
+# sub-requests. The CSRF cookie stays readable: the page scripts send it back as X-CSRFToken.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind the TLS proxy (docs/operations.md): it says "https" in X-Forwarded-Proto, so Django knows the request
+# was secure and sends HSTS (production: a year; never on plain HTTP). Only when the proxy always sets the header.
+if envbool("PHONGHOP_TLS_PROXY", PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = envint("PHONGHOP_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("PHONGHOP_HSTS_SUBDOMAINS", False)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if env("EMAIL_HOST") else
@@ -186,6 +206,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "phonghop@localhost"
 PHONGHOP_DAPHNE_TUNING = envbool("PHONGHOP_DAPHNE_TUNING", True)
 # Bytes a WebSocket may leave unread before it is dropped (it reconnects and resyncs); with the tuning only.
 PHONGHOP_SOCKET_UNSENT_LIMIT = envint("PHONGHOP_SOCKET_UNSENT_LIMIT", 4 * 1024 * 1024)
+# Bytes a request body may have, except the document uploads (the PDF cap plus 1 MiB): larger is refused
+# (413) before it is read (config/request_limits.py). Django's own in-memory cap stays above it.
+PHONGHOP_MAX_REQUEST_BYTES = envint("PHONGHOP_MAX_REQUEST_BYTES", 1024 * 1024)
+# The PDF children's confinement (meetings/pdf/confine.py: namespaces, Landlock, seccomp); off only on a
+# kernel that misbehaves with it.
+PHONGHOP_PDF_CONFINE = envbool("PHONGHOP_PDF_CONFINE", True)
 PHONGHOP_ALLOW_CLASSIFIED = envbool("PHONGHOP_ALLOW_CLASSIFIED", False)
 PHONGHOP_INVITATION_LEAD_DAYS = envint("PHONGHOP_INVITATION_LEAD_DAYS", 3)
 # Government-announced extra days off and swapped working Saturdays, ISO dates, comma separated.
@@ -209,10 +235,19 @@ PHONGHOP_MEDIA_BACKEND = env("PHONGHOP_MEDIA_BACKEND") or "thread"  # thread | l
 PHONGHOP_MEDIA_UDP_PORTS = env("PHONGHOP_MEDIA_UDP_PORTS") or ""  # e.g. 40000-40999; empty: any free port
 PHONGHOP_MEDIA_WORKERS = envlist("PHONGHOP_MEDIA_WORKERS", [])  # names of `phonghop mediaworker --name`
 
+# Operations (operations/): /metrics is for a scraper with this token, or (without one) for programs on
+# this machine talking to Daphne directly; logs are JSON lines with request and meeting ids in production.
+PHONGHOP_METRICS_TOKEN = env("PHONGHOP_METRICS_TOKEN") or ""
+LOG_FORMAT = (env("LOG_FORMAT") or ("json" if PRODUCTION else "text")).lower()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+    "formatters": {"json": {"()": "operations.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})},
+        "error_counter": {"()": "operations.metrics.ErrorCounter"},
+    },
+    "root": {"handlers": ["console", "error_counter"], "level": env("LOG_LEVEL") or "INFO"},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }

@@ -4,6 +4,7 @@ from django.urls import include, path
 from meetings.api import api
 
 urlpatterns = [
+    path("", include("operations.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts import directory
 from accounts import services as accounts_services
 from accounts.models import Unit, User
 from meetings.errors import TooManyAttempts
@@ -196,7 +197,9 @@ class RsvpForm(Form):
     def __init__(self, *args, meeting: Meeting, me: Participant, **kwargs):
         super().__init__(*args, **kwargs)
         taken = meeting.participants.values_list("user_id", flat=True)
-        self.fields["substitute"].choices = people_choices(active_people().exclude(pk__in=taken))
+        # Only people the delegate may see in the directory (accounts/directory.py), not the whole province.
+        candidates = directory.visible_people(me.user).select_related("unit").exclude(pk__in=taken)
+        self.fields["substitute"].choices = people_choices(candidates)
         holders = meeting.participants.filter(can_vote=True).exclude(pk=me.pk).select_related("user")
         self.fields["proxy_to"].choices = [("", "—")] + [(p.pk, p.user.get_full_name()) for p in holders]
         self.can_give_proxy = me.can_vote

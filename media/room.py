@@ -32,6 +32,7 @@ from media import codecs, selection
 from media.forwarding import Slot, is_keyframe, on_keyframe_request, send_pli, tap_receiver
 from media.reassembly import FrameAssembler
 from media.speaker import SpeakerDetector
+from operations import metrics
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ class Feed:
         self.rtx_types: set[int] = set()
         self.ssrc: int | None = None
         self.sinks: set[Any] = set()  # Slots (and recorders) showing this feed
+        self.counted = True  # in the media streams gauge until closed
+        metrics.MEDIA_FEEDS.inc()
         self.frames = self.keyframes = self.bytes = 0
         self.last_request = -math.inf
         self.trailing: asyncio.TimerHandle | None = None
@@ -172,6 +175,9 @@ class Feed:
         return any(getattr(sink, "waiting", False) for sink in self.sinks)
 
     def close(self) -> None:
+        if self.counted:
+            self.counted = False
+            metrics.MEDIA_FEEDS.dec()
         if self.trailing is not None:
             self.trailing.cancel()
         if self.assembler is not None:

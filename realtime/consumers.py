@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from meetings.errors import ServiceError
 from meetings.services import live
+from operations import logs
 from realtime import fanout, presence, snapshot
 from realtime.publish import audience_group, group_name
 
@@ -74,6 +75,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        # Every log line of this socket's task names the meeting and the connection (operations/logs.py).
+        logs.meeting_id.set(self.meeting_id)
+        logs.request_id.set(logs.new_request_id(None))
         self.access: live.Access | None = None
         self.last_sent: int | None = None  # the seq the client has; None until hello is answered
         self.closing = False

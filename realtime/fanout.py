@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
+
+from operations import metrics
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +69,16 @@ class Hub:
                 log.exception("fan-out: receiving from the channel layer failed")
                 await asyncio.sleep(0.5)
                 continue
-            for receiver in tuple(self.members.get(message.get("group", ""), ())):
+            receivers = tuple(self.members.get(message.get("group", ""), ()))
+            for receiver in receivers:
                 try:
                     await receiver.deliver(message)
                 except Exception:
                     log.exception("fan-out: a socket refused a message")
+            metrics.FANOUT_MESSAGES.inc()
+            metrics.FANOUT_DELIVERIES.inc(len(receivers))
+            if "sent_at" in message:
+                metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - message["sent_at"]))
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -26,6 +26,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from meetings.models import LiveConnection, LiveState
+from operations import metrics
 from realtime.audience import EDITORS, MEMBERS
 from realtime.publish import frame_message, send_all
 from realtime.snapshot import current_seq
@@ -122,11 +123,13 @@ class Hub:
 
     def opened(self) -> None:
         self.sockets += 1
+        metrics.SOCKETS_OPEN.inc()
         if self.heartbeat_task is None:
             self.heartbeat_task = asyncio.get_running_loop().create_task(self._heartbeat())
 
     def closed(self) -> None:
         self.sockets -= 1
+        metrics.SOCKETS_OPEN.dec()
         if self.sockets <= 0 and self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
             self.heartbeat_task = None

@@ -8,6 +8,7 @@ copy. The frame text is built here, once per audience, and consumers forward the
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -50,7 +51,8 @@ async def send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
     if layer is None:
         return
     for group, message in messages:
-        await layer.group_send(group, message)
+        # When it left, for the fan-out latency histogram (operations/metrics.py) in every receiving process.
+        await layer.group_send(group, dict(message, sent_at=time.time()))
 
 
 def publish_event(event: MeetingEvent) -> None:

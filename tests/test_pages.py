@@ -278,8 +278,11 @@ def test_a_delegate_declines_and_only_the_organisers_see_the_reason(client, peop
 
 def test_a_substitute_and_a_proxy(client, people, published):
     url = reverse("meeting-answer", args=[published.pk])
+    # The form offers the people hoa may see in the directory (accounts/directory.py): not tuan of the district.
     as_user(client, people["hoa"]).post(url, {"rsvp-answer": "substituted", "rsvp-substitute": people["tuan"].pk})
-    assert published.participants.get(user=people["tuan"]).substitute_for.user == people["hoa"]
+    assert not published.participants.filter(user=people["tuan"]).exists()
+    client.post(url, {"rsvp-answer": "substituted", "rsvp-substitute": people["hanh"].pk})  # a colleague
+    assert published.participants.get(user=people["hanh"]).substitute_for.user == people["hoa"]
     binh_holder = published.participants.get(user=people["minh"])
     as_user(client, people["binh"]).post(url, {"rsvp-answer": "proxy", "rsvp-proxy_to": binh_holder.pk})
     assert published.participants.get(user=people["binh"]).proxy_to == binh_holder

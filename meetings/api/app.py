@@ -6,6 +6,7 @@ import functools
 import inspect
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.urls import URLPattern
 from django.utils.translation import gettext as _
@@ -107,6 +108,13 @@ def on_not_found(request, exc):
 def on_http_error(request, exc: HttpError):
     codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     return error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, exc):
+    # A body over Django's in-memory cap (DATA_UPLOAD_MAX_MEMORY_SIZE) that came past the ASGI layer's
+    # limit (config/request_limits.py), e.g. with a larger PHONGHOP_MAX_REQUEST_BYTES: 413, not a 500.
+    return error(request, 413, "too_large", _("The request is too large."))
 
 
 @api.exception_handler(Exception)

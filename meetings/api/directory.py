@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
 
+from accounts import directory
 from accounts import services as accounts_services
 from accounts.models import ApiToken, Unit, User
 from meetings.api.auth import AUTH, actor
@@ -70,7 +72,7 @@ def token_info(token: ApiToken, current: ApiToken | None) -> dict:
 
 @router.get("/me", response=PersonOut, auth=AUTH)
 def me(request):
-    return person(actor(request))
+    return person(actor(request), contacts=True)  # one's own contact details
 
 
 @router.get("/units", response=list[UnitOut], auth=AUTH)
@@ -78,14 +80,17 @@ def units(request):
     return list(Unit.objects.all())
 
 
-@router.get("/people", response=list[PersonOut], auth=AUTH, summary="People directory (for choosing participants)")
+@router.get("/people", response=list[PersonOut], auth=AUTH,
+            summary="People directory: whom the caller may see (accounts/directory.py); contacts for organisers")
 def people(request, q: str = "", unit_id: int | None = None, limit: int = 50):
-    qs = User.objects.filter(is_active=True).select_related("unit")
+    viewer = actor(request)
+    qs = directory.visible_people(viewer).select_related("unit").order_by("full_name", "pk")
     if q:
-        qs = qs.filter(full_name__icontains=q) | qs.filter(username__icontains=q)
+        qs = qs.filter(Q(full_name__icontains=q) | Q(username__icontains=q))
     if unit_id:
         qs = qs.filter(unit_id=unit_id)
-    return [person(u) for u in qs[: max(1, min(limit, 500))]]
+    contacts = directory.sees_contacts(viewer)
+    return [person(u, contacts=contacts) for u in qs[: max(1, min(limit, 500))]]
 
 
 def page(qs, limit: int, offset: int):

@@ -39,6 +39,8 @@ class PersonOut(Schema):
     unit_id: int | None
     position: str
     role: str
+    phone: str | None = None  # organisers only (accounts/directory.py); null for everyone else
+    email: str | None = None
 
 
 class TokenOut(Schema):

@@ -10,10 +10,12 @@ from meetings.permissions import can_edit
 from meetings.services.invitations import meeting_url
 
 
-def person(user: User) -> dict[str, Any]:
+def person(user: User, contacts: bool = False) -> dict[str, Any]:
+    """A person as the API shows them; phone and e-mail only when ``contacts`` (accounts/directory.py)."""
     return {
         "id": user.pk, "username": user.username, "full_name": user.get_full_name(), "unit_id": user.unit_id,
         "position": user.position, "role": user.role,
+        "phone": (user.phone or "") if contacts else None, "email": (user.email or "") if contacts else None,
     }
 
 

@@ -216,7 +216,7 @@ def _make(book: MeetingBook, meeting: Meeting, user: User) -> tuple[str, int]:
                 sandbox.run(pdfwork.book_part, str(store.render_source(document.current_version.sha256)),
                             str(target), label if restricted else None,
                             watermark.footer_for(label) if restricted else None,
-                            limits=watermark.scaled(limits, 4))
+                            limits=watermark.scaled(limits, 4), write_to=[work])
             except sandbox.SandboxError as exc:
                 log.warning("meeting book: document %s skipped: %s", document.pk, exc)
                 raise Invalid(_("The document “%(title)s” could not be added to the meeting book.")
@@ -231,7 +231,7 @@ def _make(book: MeetingBook, meeting: Meeting, user: User) -> tuple[str, int]:
         out = work / "book.pdf"
         result = sandbox.run(pdfwork.assemble, str(cover), parts, outline, str(out),
                              _("Page %(page)s of %(total)s"), _("Meeting book: %(title)s") % {"title": meeting.title},
-                             limits=watermark.scaled(limits, 8))
+                             limits=watermark.scaled(limits, 8), write_to=[work])
         _progress(book.pk, 95)
         from meetings.pdf.intake import sha256_of
 

@@ -85,7 +85,7 @@ def stamped_pdf(source: str | os.PathLike, label: str) -> Path:
     limits = pdf_limits.current()
     try:
         sandbox.run(pdfwork.stamp, str(source), target, label, footer_for(label),
-                    limits=scaled(limits, 4))
+                    limits=scaled(limits, 4), write_to=[target])  # that one file
     except BaseException:
         os.unlink(target)
         raise

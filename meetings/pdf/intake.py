@@ -195,7 +195,7 @@ def _inspect(path: Path, limits: Limits, digest: str, repaired: Path) -> IntakeR
     try:
         with _slots:
             reply = sandbox.run(_read_in_child, str(path), limits.max_pages, limits.max_image_pixels,
-                                str(repaired), limits=limits)
+                                str(repaired), limits=limits, write_to=[repaired.parent], read_from=[path])
     except sandbox.TimeLimit as exc:
         raise IntakeError("too_slow", seconds=number_format(exc.seconds, 0)) from exc
     except sandbox.MemoryLimit as exc:

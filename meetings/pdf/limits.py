@@ -13,6 +13,7 @@ PHONGHOP_PDF_MEMORY_MB          1024     address space of one child process or r
 PHONGHOP_PDF_WALL_SECONDS       30       wall-clock time of one job, enforced by the parent
 PHONGHOP_PDF_RENDER_WORKERS     2        processes in the render pool
 PHONGHOP_PDF_EAGER_PAGES        3        pages rendered right after intake (the rest on demand)
+PHONGHOP_PDF_CONFINE            True     namespaces, Landlock and seccomp in every child (confine.py)
 =============================== ======== =====================================================
 """
 
@@ -33,6 +34,7 @@ class Limits:
     wall_seconds: float = 30.0
     render_workers: int = 2
     eager_pages: int = 3
+    confine: bool = True
 
     @property
     def memory_bytes(self) -> int:
@@ -59,4 +61,5 @@ def current() -> Limits:
         wall_seconds=read("WALL_SECONDS", base.wall_seconds),
         render_workers=max(1, read("RENDER_WORKERS", base.render_workers)),
         eager_pages=read("EAGER_PAGES", base.eager_pages),
+        confine=bool(getattr(settings, "PHONGHOP_PDF_CONFINE", base.confine)),
     )

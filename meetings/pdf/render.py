@@ -33,9 +33,10 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from meetings.errors import NotFound, ServiceError
+from operations import metrics
 
+from . import confine, sandbox, store
 from . import limits as limits_module
-from . import sandbox, store
 from .limits import Limits
 
 WIDTHS = {"thumb": 200, "tablet": 1024, "full": 2048}
@@ -68,6 +69,13 @@ class PageImage:
     encode_ms: float = 0.0  # JPEG, in the worker
 
 
+def pages_root() -> Path:
+    """Where rendered page images go: the only folder a render child may write to."""
+    root = Path(settings.MEDIA_ROOT) / "pages"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
 def cache_path(sha256: str, page: int, width: int) -> Path:
     store.path_for(sha256)  # validates the hash
     return Path(settings.MEDIA_ROOT) / "pages" / sha256 / str(width) / f"{page}.jpg"
@@ -96,6 +104,7 @@ def render_page(sha256: str, page: int, widths: list[int], limits: Limits | None
     except FutureTimeout:
         _restart(pool, kill=True)
         _remember(key, "too_slow")
+        metrics.PDF_RENDERS.labels(outcome="killed").inc()
         raise _error("too_slow") from None
     except BrokenProcessPool:
         # A worker died: this page, or another job in the pool. Render it again alone, in a sandboxed
@@ -104,14 +113,16 @@ def render_page(sha256: str, page: int, widths: list[int], limits: Limits | None
         outcome = _render_alone(key, limits)
     if "error" in outcome:
         _remember(key, outcome["error"])
+        metrics.PDF_RENDERS.labels(outcome="refused").inc()
         raise _error(outcome["error"])
+    metrics.PDF_RENDERS.labels(outcome="rendered").inc()
     return [PageImage(page, item["width"], Path(item["path"]), cached=False,
                       render_ms=item["render_ms"], encode_ms=item["encode_ms"]) for item in outcome["images"]]
 
 
 def _render_alone(key: tuple, limits: Limits) -> dict[str, Any]:
     try:
-        return sandbox.run(_render_in_worker, *_job_args(key, limits), limits=limits)
+        return sandbox.run(_render_in_worker, *_job_args(key, limits), limits=limits, write_to=[pages_root()])
     except sandbox.TimeLimit:
         return {"error": "too_slow"}
     except sandbox.MemoryLimit:
@@ -164,6 +175,7 @@ def _error(code: str) -> ServiceError:
 
 _lock = threading.RLock()  # a done callback may run at once, in the thread that holds it
 _pool: ProcessPoolExecutor | None = None
+_pool_confinement: tuple | None = None  # (folder, memory): what the pool's workers were confined to
 _inflight: dict[tuple, Future] = {}
 _failed: OrderedDict[tuple, tuple[str, float]] = OrderedDict()  # key → (code, when)
 
@@ -178,19 +190,25 @@ def _remember(key: tuple, code: str) -> None:
 
 def _submit(key: tuple, limits: Limits) -> tuple[ProcessPoolExecutor, Future]:
     """One job per page and set of widths at a time: a second request for it waits on the first."""
-    global _pool
+    global _pool, _pool_confinement
     with _lock:
         running = _inflight.get(key)
         if running is not None and not running.done():
             return _pool, running
         job = (_render_in_worker, *_job_args(key, limits))
+        confinement = (str(pages_root()) if limits.confine else None, limits.memory_bytes)
+        if _pool is not None and _pool_confinement != confinement:
+            # Workers are confined for good when they start: another cache folder (or memory limit) needs new ones.
+            _pool.shutdown(wait=False)
+            _pool = None
         for _attempt in range(2):
             if _pool is None:
                 _pool = ProcessPoolExecutor(
                     max_workers=limits.render_workers, mp_context=sandbox.context(),
-                    initializer=_worker_start, initargs=(limits.memory_bytes,),
+                    initializer=_worker_start, initargs=(confinement[1], confinement[0]),
                     max_tasks_per_child=TASKS_PER_WORKER,
                 )
+                _pool_confinement = confinement
             try:
                 future = _pool.submit(*job)
                 break
@@ -232,8 +250,11 @@ def _restart(pool: ProcessPoolExecutor, kill: bool = False) -> None:
 _docs: OrderedDict[str, Any] = OrderedDict()
 
 
-def _worker_start(memory_bytes: int) -> None:
+def _worker_start(memory_bytes: int, write_to: str | None) -> None:
     sandbox.apply_limits(None, memory_bytes)
+    if write_to is not None:
+        # Writes only to the page-image cache; reads the stored PDFs beside it.
+        confine.confine([write_to], read_from=[str(Path(write_to).parent / "pdf")])
 
 
 def _open(path: str):

@@ -13,8 +13,9 @@ The result comes back as JSON bytes over a pipe, bounded in size: plain data, ne
 parent does not run code chosen by the child.
 
 What this boundary is for: crashes, endless loops, memory blow-ups and decompression bombs stay in a
-child that is killed. What it is not: a defence against a code-execution exploit of PDFium, which would
-run as the server's user; that needs seccomp or a separate user (not done).
+child that is killed. Against a code-execution exploit of PDFium, each child is then confined
+(``confine.py``): user and network namespaces of its own, Landlock (writes only under the folders the job
+names, ``write_to``), seccomp (no sockets, no programs), a bounded number of open files.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ import os
 import resource
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, spawn, util
 from multiprocessing.context import reduction, set_spawning_popen
+from pathlib import Path
 from typing import Any
 
+from . import confine
 from .limits import Limits
 
 # Modules the forkserver imports once, so that every child starts with them loaded.
@@ -140,8 +143,11 @@ def apply_limits(cpu_seconds: float | None, memory_bytes: int | None) -> None:
         pass
 
 
-def _child(conn, func: Callable[..., Any], args: tuple, cpu_seconds: float, memory_bytes: int) -> None:
+def _child(conn, func: Callable[..., Any], args: tuple, cpu_seconds: float, memory_bytes: int,
+           write_to: Sequence[str] | None, read_from: Sequence[str]) -> None:
     apply_limits(cpu_seconds, memory_bytes)
+    if write_to is not None:
+        confine.confine(write_to, read_from=read_from)
     try:
         reply: list[Any] = ["ok", func(*args)]
     except MemoryError:
@@ -156,19 +162,24 @@ def _child(conn, func: Callable[..., Any], args: tuple, cpu_seconds: float, memo
     conn.close()
 
 
-def run(func: Callable[..., Any], *args: Any, limits: Limits) -> Any:
+def run(func: Callable[..., Any], *args: Any, limits: Limits, write_to: Sequence[str | os.PathLike] = (),
+        read_from: Sequence[str | os.PathLike] = ()) -> Any:
     """Call ``func(*args)`` in a fresh child and return its (JSON-able) result.
 
     ``func`` must be a function of an importable module (the child does not load the entry script);
-    its arguments are pickled to the child, its result comes back as JSON. Raises TimeLimit,
-    MemoryLimit, Crashed or ChildError.
+    its arguments are pickled to the child, its result comes back as JSON. ``write_to``: the folders (or
+    files) the child may write; nothing else (with ``limits.confine``). ``read_from``: what it may read
+    besides the installation and the stored PDFs (``confine.readable_paths``), e.g. an uploaded file.
+    Raises TimeLimit, MemoryLimit, Crashed or ChildError.
     """
     if func.__module__ == "__main__":
         raise ValueError("sandbox.run needs a function from an importable module, not from __main__")
     ctx = context()
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child, args=(writer, func, args, limits.cpu_seconds, limits.memory_bytes),
+        target=_child, args=(writer, func, args, limits.cpu_seconds, limits.memory_bytes,
+                             [str(p) for p in write_to] if limits.confine else None,
+                             [str(p) for p in (*read_from, *_stored_pdfs())]),
         name="phonghop-pdf", daemon=True,
     )
     data: bytes | None = None
@@ -202,6 +213,15 @@ def run(func: Callable[..., Any], *args: Any, limits: Limits) -> Any:
     if reply[0] == "memory":
         raise MemoryLimit(f"memory limit of {limits.memory_mb} MB reached")
     raise ChildError(reply[1], reply[2])
+
+
+def _stored_pdfs() -> list[str]:
+    """The content-addressed store (documents are read from there); no other part of the data directory."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return []
+    return [str(Path(settings.MEDIA_ROOT) / "pdf")]
 
 
 def _death(exitcode: int | None, limits: Limits) -> SandboxError:

@@ -52,6 +52,7 @@ from meetings.voting.rules import (
     require_quorum,
 )
 from meetings.voting.wording import rule_en, rule_vi
+from operations import metrics
 
 V = VotingItem.Status
 PRESENT = (Attendance.Status.IN_PERSON, Attendance.Status.ONLINE)
@@ -567,6 +568,7 @@ def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id
             _insert_participation(row)
     events.audit(actor, "vote.change" if previous else "vote.cast", meeting, f"vote {item.pk}")
     transaction.on_commit(lambda: _tally_changed(meeting.pk, item.pk))
+    transaction.on_commit(metrics.BALLOTS.inc)
     return {"item_id": item.pk, "secret": item.secret, "voted": True, "weight": voter.weight,
             "changed": previous is not None}
 

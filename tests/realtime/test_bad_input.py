@@ -93,3 +93,85 @@ async def test_too_many_commands_are_refused_then_a_flood_is_cut_off(running, co
     assert await lan.close_code() == 4429
     other = await connect("hoa", running)
     assert other.state["live"]["quorum_rule"] == "majority"  # the 20th command's rule, not the 21st's
+
+
+# Through a real Daphne: its own limits and routing, not only the consumer's -------------------------------
+
+@pytest.fixture
+def daphne():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
+    from live_server import DaphneServer
+
+    server = DaphneServer().start()
+    yield server
+    server.stop()
+
+
+def close_code_of(url: str, frame: str | None = None, headers: dict | None = None) -> int | None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect as ws_connect
+
+    # Generous bounds for a slow machine: the answer is a close code, never a timing.
+    with ws_connect(url, additional_headers=headers or {}, open_timeout=30, close_timeout=30,
+                    max_size=None) as ws:
+        if frame is not None:
+            ws.send(frame)
+        try:
+            while True:
+                ws.recv(timeout=30)
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
+
+
+def test_a_socket_path_that_matches_no_route_is_closed_4404_without_a_traceback(daphne):
+    base = f"ws://127.0.0.1:{daphne.port}"
+    origin = {"Origin": f"http://127.0.0.1:{daphne.port}"}
+    for wrong in ("/ws/meetings/abc/", "/ws/meetings/", "/ws/nothing/here/"):
+        assert close_code_of(base + wrong, headers=origin) == 4404, wrong
+    log = daphne.log_tail(400)
+    assert "Traceback" not in log and "No route found" not in log
+
+
+def test_a_2_mb_frame_through_daphne_is_closed_4413(daphne, room, people):
+    from accounts.models import ApiToken
+
+    raw = ApiToken.issue(people["hoa"], "test")[1]
+    url = f"ws://127.0.0.1:{daphne.port}/ws/meetings/{room.pk}/?token={raw}"
+    big = json.dumps({"type": "ping", "pad": "x" * (2 * 1024 * 1024)})  # over Daphne's own 1 MiB default too
+    assert close_code_of(url, big) == 4413
+    medium = json.dumps({"type": "ping", "pad": "x" * (100 * 1024)})  # over ours, under Daphne's default
+    assert close_code_of(url, medium) == 4413
+    assert "Traceback" not in daphne.log_tail(400)
+
+
+def test_frames_to_the_client_may_be_larger_than_frames_from_it(daphne, room, people):
+    """The 64 KiB limit is on what clients send: a large meeting's snapshot still goes out through Daphne."""
+    from websockets.sync.client import connect as ws_connect
+
+    from accounts.models import ApiToken
+    from meetings.services import agenda
+
+    for n in range(120):
+        agenda.add_item(people["lan"], room, title=f"{n}. " + "Báo cáo tình hình kinh tế - xã hội " * 12)
+    raw = ApiToken.issue(people["hoa"], "test")[1]
+    with ws_connect(f"ws://127.0.0.1:{daphne.port}/ws/meetings/{room.pk}/?token={raw}", open_timeout=30,
+                    max_size=None) as ws:
+        ws.send(json.dumps({"type": "hello", "last_seq": 0}))
+        frame = ws.recv(timeout=30)
+        assert json.loads(frame)["type"] == "snapshot" and len(frame.encode()) > 64 * 1024
+
+
+async def test_the_application_refuses_an_unrouted_socket_with_4404():
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    communicator = WebsocketCommunicator(application, "/ws/meetings/abc/",
+                                         headers=[(b"origin", b"http://testserver")])
+    connected, code = await communicator.connect()
+    if connected:  # accepted, then closed with the code
+        code = (await communicator.receive_output())["code"]
+    assert code == 4404

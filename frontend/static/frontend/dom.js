@@ -18,6 +18,8 @@ export function el(tag, attrs = {}, ...children) {
     if (name === "dataset") Object.assign(node.dataset, value);
     else if (name === "class") node.className = value;
     else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    // Through the CSSOM: the Content-Security-Policy (style-src 'self') refuses style attributes.
+    else if (name === "style") node.style.cssText = value;
     else node.setAttribute(name, value === true ? "" : value);
   }
   for (const child of children.flat()) {
