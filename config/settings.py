@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "meetings",
     "meetings.documents",
     "meetings.voting",
+    "meetings.minutes",
     "realtime",
     "media",
     "frontend",
@@ -189,6 +190,12 @@ PHONGHOP_INVITATION_LEAD_DAYS = envint("PHONGHOP_INVITATION_LEAD_DAYS", 3)
 # Government-announced extra days off and swapped working Saturdays, ISO dates, comma separated.
 PHONGHOP_EXTRA_HOLIDAYS = envlist("PHONGHOP_EXTRA_HOLIDAYS", [])
 PHONGHOP_EXTRA_WORKDAYS = envlist("PHONGHOP_EXTRA_WORKDAYS", [])
+# After the meeting (meetings/minutes, meetings/tasks): the conclusion notice is due this many working
+# days after the meeting (QĐ 45/2018); the signer of PAdES signatures is a PKCS#12 file and its passphrase
+# (none set: documents are not signed).
+PHONGHOP_NOTICE_WORKING_DAYS = envint("PHONGHOP_NOTICE_WORKING_DAYS", 5)
+PHONGHOP_SIGNER_PKCS12 = env("PHONGHOP_SIGNER_PKCS12") or ""
+PHONGHOP_SIGNER_PASSPHRASE = env("PHONGHOP_SIGNER_PASSPHRASE") or ""
 
 # Signing in (accounts/): API tokens expire after this many days; after LOGIN_MAX_FAILURES wrong
 # passwords for one user name from one address within LOGIN_WINDOW_MINUTES, that pair is refused (429)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("votes/", include("meetings.voting.urls")),
     path("briefing/", include("media.urls")),
     path("", include("meetings.documents.urls")),
+    path("", include("meetings.minutes.urls")),
     path("", include("realtime.export_urls")),
     path("", include("frontend.urls")),
 ]
