@@ -98,7 +98,7 @@ def facts(meeting: Meeting) -> dict[str, Any]:
     return {
         "title": meeting.title,
         "kind": str(meeting.kind) if meeting.kind_id else "",
-        "date": start.date().isoformat(),
+        "date": (_local(started) or start).date().isoformat(),
         "planned_start": hhmm(start),
         "planned_end": hhmm(end),
         "started": hhmm(started) or hhmm(start),

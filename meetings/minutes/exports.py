@@ -197,9 +197,9 @@ def to_pdf(doc: Document) -> bytes:
     left = [c(doc.parent_body), c(doc.issuing_body, bold=True), c("———"), c(doc.number_line)]
     if doc.classification:
         left.append(c(doc.classification, bold=True))
-    right = [c(NATIONAL_TITLE, 12, bold=True), c(MOTTO, 13, bold=True), c("———————————"),
+    right = [c(NATIONAL_TITLE, 11, bold=True), c(MOTTO, 12.5, bold=True), c("———————————"),
              c(doc.place_date, 12.5, italic=True)]
-    head = Table([[left, right]], colWidths=[width * 0.4, width * 0.6])
+    head = Table([[left, right]], colWidths=[width * 0.38, width * 0.62])
     head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     story: list = [head, Spacer(1, 8 * mm), c(doc.title, 14, bold=True), c(doc.subtitle, 13, bold=True),

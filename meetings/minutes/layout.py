@@ -170,6 +170,16 @@ def minutes_body(content: dict[str, Any]) -> list[Block]:
     return body
 
 
+MEETING_WORDS = ("họp", "cuộc họp", "phiên họp", "kỳ họp", "hội nghị", "giao ban")
+
+
+def meeting_subtitle(title: str) -> str:
+    """ "Cuộc họp <title>", unless the title already says what kind of meeting it is."""
+    if title.lower().startswith(MEETING_WORDS):
+        return title
+    return f"Cuộc họp {title}"
+
+
 def minutes_document(content: dict[str, Any], *, signed: bool = False) -> Document:
     head, f = content.get("header", {}), content.get("facts", {})
     signers = content.get("signers", {})
@@ -180,7 +190,7 @@ def minutes_document(content: dict[str, Any], *, signed: bool = False) -> Docume
         number_line=number_line(head), place_date=place_date(head.get("place", ""), head.get("date")),
         classification=head.get("classification", ""),
         title="BIÊN BẢN",
-        subtitle=f"Cuộc họp {f.get('title', '')}",
+        subtitle=meeting_subtitle(f.get("title", "")),
         body=minutes_body(content),
         signatures=[Signature("THƯ KÝ", signers.get("secretary", ""), note),
                     Signature("CHỦ TRÌ", signers.get("chair", ""), note)],
