@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "meetings.documents",
     "meetings.voting",
     "meetings.minutes",
+    "meetings.tasks",
     "realtime",
     "media",
     "frontend",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("briefing/", include("media.urls")),
     path("", include("meetings.documents.urls")),
     path("", include("meetings.minutes.urls")),
+    path("", include("meetings.tasks.urls")),
     path("", include("realtime.export_urls")),
     path("", include("frontend.urls")),
 ]

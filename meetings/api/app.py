@@ -16,6 +16,7 @@ from meetings.api import directory, meetings
 from meetings.documents import api as documents_api
 from meetings.errors import ServiceError
 from meetings.minutes import api as minutes_api
+from meetings.tasks import api as tasks_api
 from meetings.voting import api as voting_api
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ api.add_router("/", directory.router)
 api.add_router("/meetings", meetings.router)
 api.add_router("/meetings", voting_api.router)
 api.add_router("/meetings", minutes_api.router)
+api.add_router("/meetings", tasks_api.meeting_router)
+api.add_router("/tasks", tasks_api.router)
 api.add_router("/", documents_api.router)
 
 # Added last, so it only answers paths no endpoint above claims: a JSON 404 instead of an HTML page.
