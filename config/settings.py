@@ -197,6 +197,8 @@ PHONGHOP_EXTRA_WORKDAYS = envlist("PHONGHOP_EXTRA_WORKDAYS", [])
 PHONGHOP_NOTICE_WORKING_DAYS = envint("PHONGHOP_NOTICE_WORKING_DAYS", 5)
 PHONGHOP_SIGNER_PKCS12 = env("PHONGHOP_SIGNER_PKCS12") or ""
 PHONGHOP_SIGNER_PASSPHRASE = env("PHONGHOP_SIGNER_PASSPHRASE") or ""
+# Certificates (PEM or DER files, comma separated) whose signatures the product trusts when it verifies.
+PHONGHOP_SIGNER_TRUST_ROOTS = envlist("PHONGHOP_SIGNER_TRUST_ROOTS", [])
 
 # Signing in (accounts/): API tokens expire after this many days; after LOGIN_MAX_FAILURES wrong
 # passwords for one user name from one address within LOGIN_WINDOW_MINUTES, that pair is refused (429)

@@ -247,3 +247,53 @@ def export_notice(request, meeting_id: int, fmt: str):
     fmt = _fmt(fmt)
     notice = _readable_notice(request, _meeting(request, meeting_id))
     return _download(files.notice_file(notice, fmt), fmt, files.notice_name(notice, fmt))
+
+
+# Digital signatures -------------------------------------------------------------------------------
+
+def _signed(request, meeting: Meeting, kind: str, version: int | None):
+    from meetings.minutes.models import SignedDocument
+
+    if not access.may_read_record(actor(request), meeting):
+        raise NotFound()
+    rows = SignedDocument.objects.filter(meeting=meeting, kind=kind).order_by("-version")
+    row = (rows.filter(version=version) if version is not None else rows).first()
+    if row is None:
+        raise NotFound(_("This document has not been signed."), "not_signed")
+    return row
+
+
+@router.post("/{meeting_id}/minutes/sign", response={201: dict, **ERRORS},
+             summary="Sign the approved minutes' PDF (chair; PAdES with the server's certificate)")
+def sign_minutes(request, meeting_id: int):
+    return Status(201, services.signed_data(services.sign_minutes(actor(request), _meeting(request, meeting_id))))
+
+
+@router.get("/{meeting_id}/minutes/signed", response={200: dict, **ERRORS},
+            summary="The signed minutes (?version=N): signer, time and the signature verified now")
+def signed_minutes(request, meeting_id: int, version: int | None = None):
+    return services.signed_data(_signed(request, _meeting(request, meeting_id), "minutes", version))
+
+
+@router.get("/{meeting_id}/minutes/signed.pdf", response={200: None, **ERRORS}, summary="The signed minutes' PDF")
+def signed_minutes_pdf(request, meeting_id: int, version: int | None = None):
+    row = _signed(request, _meeting(request, meeting_id), "minutes", version)
+    return _download(bytes(row.pdf), "pdf", f"bien-ban-hop-{meeting_id}-v{row.version}-da-ky.pdf")
+
+
+@router.post("/{meeting_id}/notice/sign", response={201: dict, **ERRORS},
+             summary="Sign the issued notice's PDF (chair; PAdES)")
+def sign_notice(request, meeting_id: int):
+    return Status(201, services.signed_data(services.sign_notice(actor(request), _meeting(request, meeting_id))))
+
+
+@router.get("/{meeting_id}/notice/signed", response={200: dict, **ERRORS},
+            summary="The signed notice: signer, time and the signature verified now")
+def signed_notice(request, meeting_id: int):
+    return services.signed_data(_signed(request, _meeting(request, meeting_id), "notice", None))
+
+
+@router.get("/{meeting_id}/notice/signed.pdf", response={200: None, **ERRORS}, summary="The signed notice's PDF")
+def signed_notice_pdf(request, meeting_id: int):
+    row = _signed(request, _meeting(request, meeting_id), "notice", None)
+    return _download(bytes(row.pdf), "pdf", f"thong-bao-ket-luan-{meeting_id}-da-ky.pdf")

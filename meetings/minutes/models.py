@@ -94,3 +94,30 @@ class ConclusionNotice(models.Model):
     class Meta:
         verbose_name = _("conclusion notice")
         verbose_name_plural = _("conclusion notices")
+
+
+class SignedDocument(models.Model):
+    """A PDF as signed (PAdES): the approved minutes of one version, or the issued notice.
+
+    The bytes are kept in the database, not re-rendered: a signature covers these exact bytes, and they
+    go into backups together with the record they sign. Verified each time they are shown or served."""
+
+    class Kind(models.TextChoices):
+        MINUTES = "minutes", _("Minutes")
+        NOTICE = "notice", _("Conclusion notice")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="signed_documents",
+                                verbose_name=_("meeting"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    version = models.PositiveIntegerField(_("version"), default=0)  # the minutes' version; 0 for the notice
+    pdf = models.BinaryField(_("signed PDF"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    signer_name = models.CharField(_("certificate holder"), max_length=255)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("signed by"))
+    signed_at = models.DateTimeField(_("signed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("signed document")
+        verbose_name_plural = _("signed documents")
+        constraints = [models.UniqueConstraint(fields=["meeting", "kind", "version"], name="one_signature_per_document")]

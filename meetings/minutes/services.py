@@ -440,3 +440,64 @@ def concerned_unit_people(meeting: Meeting) -> list[User]:
     if not unit_ids:
         return []
     return list(User.objects.filter(unit_id__in=unit_ids, role="unit_admin", is_active=True))
+
+
+# Digital signatures -------------------------------------------------------------------------------
+
+def _store_signed(actor: User, meeting: Meeting, kind: str, version: int, pdf: bytes, reason: str):
+    import hashlib
+
+    from meetings.minutes import signing
+    from meetings.minutes.models import SignedDocument
+
+    signer = signing.load_signer()
+    if signer is None:
+        raise signing.NoSigner(_("No signing certificate is configured on this server (PHONGHOP_SIGNER_PKCS12)."))
+    if SignedDocument.objects.filter(meeting=meeting, kind=kind, version=version).exists():
+        raise Conflict(_("This document has already been signed."), "already_signed")
+    location = (meeting.host_unit.name if meeting.host_unit_id else "")
+    signed = signing.sign_pdf(pdf, signer, reason=reason, location=location)
+    row = SignedDocument.objects.create(meeting=meeting, kind=kind, version=version, pdf=signed,
+                                        sha256=hashlib.sha256(signed).hexdigest(),
+                                        signer_name=signing.signer_name(signer), signed_by=actor)
+    events.record(meeting, "record.signed", {"kind": kind, "version": version}, actor)
+    events.audit(actor, f"{kind}.signed", meeting, f"{kind} v{version}", sha256=row.sha256,
+                 certificate=row.signer_name)
+    return row
+
+
+@transaction.atomic
+def sign_minutes(actor: User, meeting: Meeting | int):
+    """The chair signs the approved minutes' PDF (PAdES) with the deployment's certificate."""
+    from meetings.minutes import files
+
+    meeting = _locked(actor, meeting)
+    access.require_chair(actor, meeting, _("Only the chair signs the minutes."))
+    version = approved_version(meeting)
+    if version is None:
+        raise Conflict(_("Only approved minutes are signed."), "minutes_not_approved")
+    return _store_signed(actor, meeting, "minutes", version.number, files.minutes_file(version, "pdf"),
+                         "Phê duyệt biên bản cuộc họp")
+
+
+@transaction.atomic
+def sign_notice(actor: User, meeting: Meeting | int):
+    """The chair signs the issued conclusion notice's PDF (PAdES)."""
+    from meetings.minutes import files
+
+    meeting = _locked(actor, meeting)
+    access.require_chair(actor, meeting, _("Only the chair signs the conclusion notice."))
+    notice = ConclusionNotice.objects.filter(meeting=meeting).first()
+    if notice is None or notice.status != ConclusionNotice.Status.ISSUED:
+        raise Conflict(_("Only an issued notice is signed."), "notice_not_issued")
+    return _store_signed(actor, meeting, "notice", 0, files.notice_file(notice, "pdf"), "Ban hành thông báo kết luận")
+
+
+def signed_data(row) -> dict[str, Any]:
+    """A stored signed PDF with the result of verifying it now."""
+    from meetings.minutes import signing
+
+    check = signing.verify_pdf(bytes(row.pdf))
+    return {"kind": row.kind, "version": row.version, "sha256": row.sha256, "certificate": row.signer_name,
+            "signed_by": str(row.signed_by) if row.signed_by_id else None, "signed_at": row.signed_at.isoformat(),
+            "verification": check}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from frontend.views.common import attempt, in_site_language
 from meetings.errors import NotFound
 from meetings.minutes import access, layout, services
-from meetings.minutes.models import ConclusionNotice, MinutesVersion
+from meetings.minutes.models import ConclusionNotice, MinutesVersion, SignedDocument
 from meetings.models import Meeting
 
 
@@ -57,6 +58,7 @@ def minutes_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
                        _("The minutes have been returned to the secretary.")),
             "new_version": (lambda: services.new_version(user, meeting, request.POST.get("reason", "")),
                             _("A new version has been started.")),
+            "sign": (lambda: services.sign_minutes(user, meeting), _("The minutes have been digitally signed.")),
         }
         if action == "save":
             version = services.current_for(user, meeting)
@@ -84,8 +86,18 @@ def minutes_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "can_start": writer and version is None and meeting.status in services.RECORD_STATUSES,
         "recipients_text": "\n".join(version.content.get("recipients", []) if version else []),
         "api": f"/api/v1/meetings/{meeting.pk}/minutes",
+        "signature": _signature(meeting, "minutes", version.number if version else None),
+        "can_sign": bool(settings.PHONGHOP_SIGNER_PKCS12),
     }
     return render(request, "minutes/minutes.html", context)
+
+
+def _signature(meeting: Meeting, kind: str, version: int | None) -> dict[str, Any] | None:
+    """The stored signed PDF of this document, verified now (signer, time, validity), or None."""
+    if version is None:
+        return None
+    row = SignedDocument.objects.filter(meeting=meeting, kind=kind, version=version).first()
+    return services.signed_data(row) if row is not None else None
 
 
 def _notice_changes(post, notice: ConclusionNotice) -> dict[str, Any]:
@@ -120,6 +132,8 @@ def notice_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
         elif action == "issue":
             attempt(request, lambda: in_site_language(services.issue_notice, user, meeting),
                     _("The notice has been issued and the participants notified."))
+        elif action == "sign":
+            attempt(request, lambda: services.sign_notice(user, meeting), _("The notice has been digitally signed."))
         return redirect("notice-page", meeting.pk)
     drafts = access.may_see_drafts(user, meeting)
     if notice is not None and not drafts and (
@@ -139,6 +153,8 @@ def notice_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "can_draft": writer and meeting.status in (Meeting.Status.ENDED, Meeting.Status.ARCHIVED),
         "recipients_text": "\n".join(notice.content.get("recipients", [])) if notice else "",
         "api": f"/api/v1/meetings/{meeting.pk}/notice",
+        "signature": _signature(meeting, "notice", 0) if notice else None,
+        "can_sign": bool(settings.PHONGHOP_SIGNER_PKCS12),
     }
     return render(request, "minutes/notice.html", context)
 

@@ -20,7 +20,7 @@ def deadline() -> dt.date:
 
 
 @pytest.fixture
-def task(held, people, deadline):
+def task(held, people, deadline):  # noqa: F811  (the imported fixture)
     from meetings.tasks import services
 
     first = held.agenda_items.order_by("order").first()
