@@ -107,7 +107,7 @@ def _people_in_charge(task: Task) -> list[User]:
     return []
 
 
-def _assignment(meeting: Meeting, spec: dict[str, Any], task: Task) -> None:
+def _assignment(meeting: Meeting, spec: dict[str, Any], task: Task, past_deadline: bool = False) -> None:
     """Unit, person, agenda item, deadline and priority from what the office typed."""
     if "unit_id" in spec:
         task.unit = None if spec["unit_id"] is None else Unit.objects.filter(pk=spec["unit_id"]).first()
@@ -129,7 +129,7 @@ def _assignment(meeting: Meeting, spec: dict[str, Any], task: Task) -> None:
             raise Invalid(_("This agenda item is not in the meeting."), "bad_agenda_item", field="agenda_item_id")
     if "deadline" in spec:
         deadline = _date(spec["deadline"], "deadline")
-        if task.pk is None and deadline < timezone.localdate():
+        if task.pk is None and deadline < timezone.localdate() and not past_deadline:
             raise Invalid(_("The deadline cannot be in the past."), "deadline_past", field="deadline")
         task.deadline = deadline
     if "priority" in spec:
@@ -145,7 +145,9 @@ FIELDS = {"title", "description", "conclusion", "unit_id", "assignee_id", "agend
 
 
 @transaction.atomic
-def create(actor: User, meeting: Meeting | int, spec: dict[str, Any]) -> Task:
+def create(actor: User, meeting: Meeting | int, spec: dict[str, Any], *, past_deadline: bool = False) -> Task:
+    """Assign a task. ``past_deadline`` (code only, never the API) records an assignment made on paper
+    earlier, whose deadline may already have passed (the demo uses it for an overdue task)."""
     meeting_id = meeting.pk if isinstance(meeting, Meeting) else meeting
     meeting = permissions.get_visible(actor, meeting_id)
     if not permissions.can_edit(actor, meeting):
@@ -159,7 +161,7 @@ def create(actor: User, meeting: Meeting | int, spec: dict[str, Any]) -> Task:
         raise Invalid(_("A task needs a title and a deadline."), "required", field="deadline" if "title" in spec
                       else "title")
     task = Task(meeting=meeting, created_by=actor)
-    _assignment(meeting, spec, task)
+    _assignment(meeting, spec, task, past_deadline)
     task.save()
     TaskUpdate.objects.create(task=task, kind=TaskUpdate.Kind.ASSIGNED, author=actor, new_deadline=task.deadline)
     _emit(task, actor, "assigned", unit=task.unit_id, assignee=task.assignee_id)
