@@ -21,6 +21,7 @@ def test_the_secretary_drafts_edits_and_sends_the_minutes_and_the_chair_approves
     assert page(client, people["lan"], url, {"action": "start"}).status_code == 302
     html = page(client, people["lan"], url).content.decode()
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html and "Thông qua: 3/" in html
+    assert "Biên bản cuộc họp" in html and "Trình chủ trì duyệt" in html  # the page speaks Vietnamese
     assert "Phạm Thị Hoa" in html and "Đi công tác" in html
     from meetings.minutes.models import MinutesVersion
 
@@ -63,5 +64,6 @@ def test_the_notice_page_shows_due_then_issued(client, minutes, held, people):
 def test_the_secretarys_list_of_what_is_due_after_meetings(client, held, people):
     html = page(client, people["lan"], reverse("after-meetings")).content.decode()
     assert f'data-meeting="{held.pk}"' in html
+    assert "Sau cuộc họp" in html and ("Trong hạn" in html or "Quá hạn" in html)
     html = page(client, people["hoa"], reverse("after-meetings")).content.decode()
     assert f'data-meeting="{held.pk}"' not in html
