@@ -41,7 +41,7 @@ HEADER_FIELDS = ("parent_body", "issuing_body", "number", "symbol", "place", "da
 
 def _locked(actor: User, meeting: Meeting | int) -> Meeting:
     meeting = access.meeting_for(actor, meeting)
-    return Meeting.objects.select_for_update().select_related("host_unit", "chair", "secretary").get(pk=meeting.pk)
+    return Meeting.objects.select_for_update(of=("self",)).select_related("host_unit", "chair", "secretary").get(pk=meeting.pk)
 
 
 def _need_record(meeting: Meeting) -> None:

@@ -58,8 +58,6 @@ class Task(models.Model):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", verbose_name=_("completion confirmed by"))
     confirmed_at = models.DateTimeField(_("completion confirmed"), null=True, blank=True)
-    # Reminders already sent, so a reminder goes out once whatever the number of processes ("due:2026-12-10").
-    reminded = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("task")
@@ -111,3 +109,15 @@ class TaskUpdate(models.Model):
         verbose_name = _("task update")
         verbose_name_plural = _("task updates")
         ordering = ["task", "at", "id"]
+
+
+class TaskReminder(models.Model):
+    """A reminder sent: one row per task and reminder key ("due:2026-12-10", "overdue:2026-12-10"). The unique
+    constraint, not a lock, makes each reminder go out once, whatever the number of processes sending."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reminders")
+    key = models.CharField(max_length=32)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "key"], name="one_reminder_per_task_and_key")]

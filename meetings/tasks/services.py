@@ -172,7 +172,7 @@ def create(actor: User, meeting: Meeting | int, spec: dict[str, Any], *, past_de
 
 def _locked(actor: User, task: Task | int) -> Task:
     task = access.task_for(actor, task if isinstance(task, int) else task.pk)
-    return Task.objects.select_for_update().select_related("meeting", "unit", "assignee").get(pk=task.pk)
+    return Task.objects.select_for_update(of=("self",)).select_related("meeting", "unit", "assignee").get(pk=task.pk)
 
 
 @transaction.atomic

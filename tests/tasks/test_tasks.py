@@ -215,3 +215,37 @@ def test_the_pages_assign_report_and_show_the_status(client, held, people, deadl
     client.force_login(people["lan"])
     html = client.get(reverse("meeting-detail", args=[held.pk])).content.decode()
     assert url in html  # the meeting page counts and links the tasks
+
+
+# Reminders ---------------------------------------------------------------------------------------
+
+def test_reminders_go_out_once_before_the_deadline_and_once_when_overdue(task, people, deadline, settings, mailoutbox):
+    from meetings.models import Notification
+    from meetings.tasks import reminders
+
+    settings.PHONGHOP_TASK_REMIND_DAYS = 2
+    assert reminders.send_due_reminders(deadline - dt.timedelta(days=3)) == 0  # not yet
+    assert reminders.send_due_reminders(deadline - dt.timedelta(days=2)) == 1
+    assert reminders.send_due_reminders(deadline - dt.timedelta(days=1)) == 0  # already reminded
+    notes = Notification.objects.filter(kind="task_reminder")
+    assert [n.user.username for n in notes] == ["binh"]
+    assert [m.to for m in mailoutbox] == [["binh@example.vn"]]
+    assert reminders.send_due_reminders(deadline + dt.timedelta(days=1)) == 1  # overdue: binh and the office
+    assert reminders.send_due_reminders(deadline + dt.timedelta(days=2)) == 0
+    assert sorted(n.user.username for n in notes.filter(title__contains="quá hạn")) == ["binh", "lan"]
+
+
+def test_a_done_task_is_not_reminded(task, people, deadline):
+    from meetings.tasks import reminders, services
+
+    services.report(people["binh"], task, "Xong", done=True)
+    assert reminders.send_due_reminders(deadline + dt.timedelta(days=5)) == 0
+
+
+def test_the_periodic_job_is_registered_and_locked(task, deadline, settings):
+    from huey.contrib.djhuey import HUEY
+
+    from meetings.tasks import jobs
+
+    assert any("task_reminders" in name for name in HUEY._registry._registry)
+    assert jobs.task_reminders.call_local() == 0  # the deadline is ten days away
