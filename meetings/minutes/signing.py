@@ -21,6 +21,20 @@ from meetings.errors import Invalid
 FIELD = "ChuKySo"
 
 
+def _outside_event_loop(fn, *args, **kwargs):
+    """pyHanko's synchronous calls run an asyncio loop of their own, which fails in a thread where a loop is
+    already running (an async caller, a sync Playwright test): such a caller's call runs in a worker thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
 class NoSigner(Invalid):
     code = "no_signer"
 
@@ -47,7 +61,7 @@ def sign_pdf(data: bytes, signer, *, reason: str, location: str = "") -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     meta = signers.PdfSignatureMetadata(field_name=FIELD, reason=reason, location=location or None,
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    return _outside_event_loop(signers.sign_pdf, writer, meta, signer=signer).getvalue()
 
 
 def load_certificates(path: str):
@@ -90,7 +104,7 @@ def verify_pdf(data: bytes, roots: list | None = None) -> dict[str, Any]:
                                     allow_fetching=False, revocation_mode="soft-fail")
         results = []
         for sig in signatures:
-            status = validate_pdf_signature(sig, context)
+            status = _outside_event_loop(validate_pdf_signature, sig, context)
             results.append(status)
         last = results[-1]
         entire = str(last.coverage).endswith("ENTIRE_FILE")

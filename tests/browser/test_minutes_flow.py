@@ -1,0 +1,84 @@
+"""After the meeting, in a real browser and the Vietnamese UI.
+
+The meeting was held through the live room's commands (roll call in the hall and online, two items, a
+speaker, a question, a named vote announced) and ended (tests/minutes/conftest.py). lan, the secretary,
+opens the meeting, drafts the minutes and finds attendance, speakers and the vote result already written;
+she writes the chair's conclusion and sends the minutes for review; minh, the chair, approves and signs
+them digitally; the signed PDF downloads and its PAdES signature verifies with pyHanko here.
+
+Debian's Chromium, driven by Playwright's sync API, against pytest-django's live_server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from live_server import launch_chromium, session_cookie
+from minutes.conftest import _quick, held  # noqa: F401  (fixtures)
+from minutes.test_signatures import make_ca_and_signer
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def signer(tmp_path, settings):
+    p12, _root = make_ca_and_signer(tmp_path)
+    settings.PHONGHOP_SIGNER_PKCS12 = p12
+    settings.PHONGHOP_SIGNER_PASSPHRASE = "mat-khau"
+
+
+@pytest.fixture
+def chromium(held) -> Iterator:  # noqa: F811  (held first: its services publish before the browser's loop runs)
+    with launch_chromium() as browser:
+        yield browser
+
+
+def test_the_secretary_drafts_the_chair_approves_and_signs_and_the_pdf_verifies(
+        held, people, signer, chromium, live_server, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from meetings.minutes import signing
+
+    def open_as(user, path):
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN",
+                                       timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True)
+        context.add_cookies([session_cookie(user, live_server.url)])
+        page = context.new_page()
+        page.goto(live_server.url + path)
+        return page
+
+    lan = open_as(people["lan"], f"/meetings/{held.pk}/")
+    expect(lan.get_by_role("heading", name="Sau cuộc họp")).to_be_visible()
+    lan.get_by_role("link", name="Lập biên bản").click()
+    lan.get_by_role("button", name="Lập biên bản từ dữ liệu cuộc họp").click()
+    preview = lan.locator(".official-doc")
+    expect(preview).to_contain_text("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    expect(preview).to_contain_text("Phạm Thị Hoa")  # present in the hall, and the first item's speaker
+    expect(preview).to_contain_text("Dự trực tuyến tại điểm cầu Huyện An Phú")
+    expect(preview).to_contain_text("Lê Văn Bình, Sở Tài chính (Đi công tác)")
+    expect(preview).to_contain_text("Thông qua: 3/")
+    first = lan.locator("fieldset[data-item]").first
+    first.get_by_label("Kết luận của chủ trì").fill("Giao Sở Tài chính hoàn thiện báo cáo trước ngày 20/12.")
+    lan.get_by_role("button", name="Lưu biên bản").click()
+    expect(preview).to_contain_text("Kết luận của chủ trì: Giao Sở Tài chính hoàn thiện báo cáo")
+    lan.get_by_role("button", name="Trình chủ trì duyệt").click()
+    expect(lan.locator("[data-status]").first).to_have_attribute("data-status", "in_review")
+
+    minh = open_as(people["minh"], f"/meetings/{held.pk}/minutes/")
+    minh.once("dialog", lambda dialog: dialog.accept())
+    minh.get_by_role("button", name="Duyệt", exact=True).click()
+    expect(minh.locator("[data-status]").first).to_have_attribute("data-status", "approved")
+    minh.get_by_role("button", name="Ký số (PAdES)").click()
+    signature = minh.locator("[data-signature-valid]")
+    expect(signature).to_have_attribute("data-signature-valid", "true")
+    expect(signature).to_contain_text("Chữ ký hợp lệ")
+    with minh.expect_download() as download:
+        minh.get_by_role("link", name="Tải PDF đã ký số").click()
+    path = tmp_path / "signed.pdf"
+    download.value.save_as(path)
+    check = signing.verify_pdf(path.read_bytes())
+    assert check["valid"] and check["signer"] == "Trần Văn Minh", check
