@@ -82,3 +82,47 @@ def test_the_secretary_drafts_the_chair_approves_and_signs_and_the_pdf_verifies(
     download.value.save_as(path)
     check = signing.verify_pdf(path.read_bytes())
     assert check["valid"] and check["signer"] == "Trần Văn Minh", check
+
+
+@pytest.fixture
+def assigned(held, people):  # noqa: F811
+    """A task binh must report on, assigned before any browser runs (services publish events)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from meetings.tasks import services
+
+    return services.create(people["lan"], held, {
+        "title": "Hoàn thiện báo cáo kinh tế - xã hội", "assignee_id": people["binh"].pk,
+        "deadline": (timezone.localdate() + dt.timedelta(days=10)).isoformat()})
+
+
+@pytest.fixture
+def browser_after_task(assigned) -> Iterator:
+    with launch_chromium() as browser:
+        yield browser
+
+
+def test_the_office_sees_a_task_change_live(held, people, assigned, server, browser_after_task):  # noqa: F811
+    """lan watches the meeting's tasks; binh reports progress on his own page; lan's list follows through the
+    meeting socket (task.changed) without her reloading."""
+    from playwright.sync_api import expect
+
+    def open_as(user, path):
+        context = browser_after_task.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+        context.add_cookies([session_cookie(user, server.url)])
+        page = context.new_page()
+        page.goto(server.url + path)
+        return page
+
+    lan = open_as(people["lan"], f"/meetings/{held.pk}/tasks/")
+    row = lan.locator(f'tr[data-task="{assigned.pk}"]')
+    expect(row).to_have_attribute("data-status", "assigned")
+    expect(lan.locator("[data-live-meeting]")).to_have_attribute("data-live-ready", "true")  # following
+    binh = open_as(people["binh"], f"/tasks/{assigned.pk}/")
+    binh.get_by_label("Kết quả đã thực hiện").fill("Đã thu thập số liệu của các sở")
+    binh.get_by_role("button", name="Gửi báo cáo").click()
+    expect(binh.locator("article.task")).to_have_attribute("data-status", "in_progress")
+    expect(lan.locator(f'tr[data-task="{assigned.pk}"]')).to_have_attribute("data-status", "in_progress",
+                                                                             timeout=15000)
