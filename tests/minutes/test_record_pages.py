@@ -67,3 +67,14 @@ def test_the_secretarys_list_of_what_is_due_after_meetings(client, held, people)
     assert "Sau cuộc họp" in html and ("Trong hạn" in html or "Quá hạn" in html)
     html = page(client, people["hoa"], reverse("after-meetings")).content.decode()
     assert f'data-meeting="{held.pk}"' not in html
+
+
+def test_the_calendar_shows_the_notices_still_to_issue(client, minutes, held, people):
+    from meetings.minutes import services
+
+    html = page(client, people["lan"], reverse("home")).content.decode()
+    assert f'data-meeting="{held.pk}"' in html and "Thông báo kết luận cần ban hành" in html
+    assert f'data-meeting="{held.pk}"' not in page(client, people["hoa"], reverse("home")).content.decode()
+    services.draft_notice(people["lan"], held)
+    services.issue_notice(people["minh"], held)
+    assert f'data-meeting="{held.pk}"' not in page(client, people["lan"], reverse("home")).content.decode()

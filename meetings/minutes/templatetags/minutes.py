@@ -59,3 +59,14 @@ def after_meeting_panel(context) -> dict:
         "notice": visible_notice, "state": services.notice_state(meeting, notice) if drafts or visible_notice else None,
         "tasks": tasks,
     }
+
+
+@register.simple_tag(takes_context=True)
+def due_notices(context) -> list:
+    """The held meetings whose notice this person (secretary or chair) has still to issue, for the calendar."""
+    from meetings.minutes.views import after_meeting_rows
+
+    user = context["request"].user
+    if not user.is_authenticated:
+        return []
+    return [r for r in after_meeting_rows(user) if r["notice"] and r["notice"]["state"] != "issued"]
