@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from ninja import Router, Schema
+from django.http import FileResponse, HttpResponse
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from meetings.api.auth import AUTH, actor
@@ -90,6 +91,29 @@ def change_task(request, task_id: int, payload: TaskPatch):
 def report(request, task_id: int, payload: ReportIn):
     task = services.report(actor(request), task_id, payload.text, payload.progress, done=payload.done)
     return Status(201, services.task_data(task))
+
+
+@router.post("/{task_id}/reports/upload", response={201: dict, **ERRORS},
+             summary="A progress report with an attachment (multipart: text, progress, done, attachment ≤ 20 MB)")
+def report_with_file(request, task_id: int, text: Form[str] = "", progress: Form[int | None] = None,
+                     done: Form[bool] = False, attachment: File[UploadedFile] = None):
+    task = services.report(actor(request), task_id, text, progress, done=done, attachment=attachment)
+    return Status(201, services.task_data(task))
+
+
+@router.get("/{task_id}/updates/{update_id}/attachment", response={200: None, **ERRORS},
+            summary="A report's attachment (whoever may see the task)")
+def attachment(request, task_id: int, update_id: int):
+    from meetings.errors import NotFound
+
+    task = access.task_for(actor(request), task_id)
+    update = task.updates.filter(pk=update_id).exclude(attachment="").first()
+    if update is None:
+        raise NotFound()
+    response = FileResponse(update.attachment.open("rb"), as_attachment=True,
+                            filename=update.attachment.name.rsplit("/", 1)[-1])
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @router.post("/{task_id}/extend", response={200: dict, **ERRORS},

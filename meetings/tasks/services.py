@@ -63,7 +63,9 @@ def update_data(u: TaskUpdate) -> dict[str, Any]:
     return {"kind": u.kind, "author": str(u.author) if u.author_id else None, "text": u.text,
             "progress": u.progress, "old_deadline": u.old_deadline.isoformat() if u.old_deadline else None,
             "new_deadline": u.new_deadline.isoformat() if u.new_deadline else None,
-            "attachment": u.attachment.name.rsplit("/", 1)[-1] if u.attachment else None, "at": u.at.isoformat()}
+            "attachment": u.attachment.name.rsplit("/", 1)[-1] if u.attachment else None,
+            "attachment_url": reverse("task-attachment", args=[u.task_id, u.pk]) if u.attachment else None,
+            "at": u.at.isoformat()}
 
 
 def _text(value: Any, field: str, limit: int = MAX_TEXT, required: bool = False) -> str:

@@ -4,7 +4,7 @@ and forms, and a meeting's tasks with the form that assigns them. Every change i
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -78,6 +78,22 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         "may_report": access.is_assignee(user, task), "may_manage": access.is_assigner(user, task),
         "status_labels": _status_labels(),
     })
+
+
+@login_required
+def task_attachment(request: HttpRequest, task_id: int, update_id: int) -> FileResponse:
+    """A report's attachment, for whoever may see the task (404 for anyone else)."""
+    try:
+        task = access.task_for(request.user, task_id)
+    except NotFound:
+        raise Http404 from None
+    update = task.updates.filter(pk=update_id).exclude(attachment="").first()
+    if update is None:
+        raise Http404
+    name = update.attachment.name.rsplit("/", 1)[-1]
+    response = FileResponse(update.attachment.open("rb"), as_attachment=True, filename=name)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _conclusions(meeting) -> list[str]:

@@ -249,3 +249,41 @@ def test_the_periodic_job_is_registered_and_locked(task, deadline, settings):
 
     assert any("task_reminders" in name for name in HUEY._registry._registry)
     assert jobs.task_reminders.call_local() == 0  # the deadline is ten days away
+
+
+def test_a_report_carries_an_attachment_that_only_the_people_concerned_download(client, task, people, settings,
+                                                                                tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(people["binh"])
+    detail = reverse("task-detail", args=[task.pk])
+    client.post(detail, {"action": "report", "text": "Gửi kèm số liệu", "progress": "50",
+                         "attachment": SimpleUploadedFile("so-lieu.csv", "Quý,Giải ngân\nIV,75%\n".encode())})
+    update = task.updates.get(kind="report")
+    url = reverse("task-attachment", args=[task.pk, update.pk])
+    assert url in client.get(detail).content.decode()
+    client.force_login(people["lan"])
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).decode() == "Quý,Giải ngân\nIV,75%\n"
+    client.force_login(people["tuan"])  # another unit's assignee
+    assert client.get(url).status_code == 404
+
+
+def test_the_api_takes_a_report_with_a_file(client, task, people, api, settings, tmp_path):
+    from accounts.models import ApiToken
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    token = ApiToken.issue(people["binh"], "test")[1]
+    r = client.post(f"/api/v1/tasks/{task.pk}/reports/upload", {
+        "text": "Báo cáo kèm tệp", "progress": "30",
+        "attachment": SimpleUploadedFile("bao-cao.txt", "Nội dung".encode())}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 201, r.content
+    (update,) = [u for u in api(people["lan"]).get(f"/tasks/{task.pk}").json()["updates"] if u["attachment"]]
+    assert update["attachment"].endswith(".txt")
+    uid = task.updates.exclude(attachment="").get().pk
+    r = api(people["lan"]).get(f"/tasks/{task.pk}/updates/{uid}/attachment")
+    assert b"".join(r.streaming_content).decode() == "Nội dung"
+    refused(api(people["tuan"]).get(f"/tasks/{task.pk}/updates/{uid}/attachment"), 404, "no_task")
