@@ -272,8 +272,9 @@ def test_a_report_carries_an_attachment_that_only_the_people_concerned_download(
 
 
 def test_the_api_takes_a_report_with_a_file(client, task, people, api, settings, tmp_path):
-    from accounts.models import ApiToken
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import ApiToken
 
     settings.MEDIA_ROOT = tmp_path
     token = ApiToken.issue(people["binh"], "test")[1]
