@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Unit
 from meetings.models import AgendaItem, Meeting
@@ -22,15 +23,15 @@ from meetings.models import AgendaItem, Meeting
 class Task(models.Model):
     class Status(models.TextChoices):
         ASSIGNED = "assigned", _("Assigned")
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("task", "In progress")
         EXTENDED = "extended", _("Deadline extended")
-        DONE = "done", _("Done")
+        DONE = "done", pgettext_lazy("task", "Done")
 
     class Priority(models.TextChoices):
         LOW = "low", _("Low")
         NORMAL = "normal", _("Normal")
         HIGH = "high", _("High")
-        URGENT = "urgent", _("Urgent")
+        URGENT = "urgent", pgettext_lazy("task priority", "Urgent")
 
     OPEN = (Status.ASSIGNED, Status.IN_PROGRESS, Status.EXTENDED)
 

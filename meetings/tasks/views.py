@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Unit, User
 from frontend.views.common import attempt, in_site_language
@@ -45,7 +46,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 def _status_labels() -> dict[str, str]:
-    return {**{k: str(v) for k, v in Task.Status.choices}, "overdue": _("Overdue"), "confirmed": _("Confirmed"),
+    return {**{k: str(v) for k, v in Task.Status.choices}, "overdue": _("Overdue"), "confirmed": pgettext("task", "Confirmed"),
             "open": _("Not done yet")}
 
 

@@ -288,3 +288,15 @@ def test_the_api_takes_a_report_with_a_file(client, task, people, api, settings,
     r = api(people["lan"]).get(f"/tasks/{task.pk}/updates/{uid}/attachment")
     assert b"".join(r.streaming_content).decode() == "Nội dung"
     refused(api(people["tuan"]).get(f"/tasks/{task.pk}/updates/{uid}/attachment"), 404, "no_task")
+
+
+def test_task_words_are_not_the_meetings_words(client, task, people):
+    """"In progress" of a task is not "Đang họp" of a meeting: the task's labels have their own context."""
+    from django.urls import reverse
+
+    from meetings.tasks import services
+
+    services.report(people["binh"], task, "Đang làm", 10)
+    client.force_login(people["lan"])
+    html = client.get(reverse("meeting-tasks", args=[task.meeting_id])).content.decode()
+    assert "Đang thực hiện" in html and "Đang họp" not in html
