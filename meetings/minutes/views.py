@@ -87,6 +87,8 @@ def minutes_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "recipients_text": "\n".join(version.content.get("recipients", []) if version else []),
         "api": f"/api/v1/meetings/{meeting.pk}/minutes",
         "signature": _signature(meeting, "minutes", version.number if version else None),
+        "editor_labels": {"bold": _("Bold"), "italic": _("Italic"), "underline": _("Underline"),
+                          "bullets": _("Bulleted list"), "numbers": _("Numbered list")},
         "can_sign": bool(settings.PHONGHOP_SIGNER_PKCS12),
     }
     return render(request, "minutes/minutes.html", context)

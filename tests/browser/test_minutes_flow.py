@@ -62,9 +62,14 @@ def test_the_secretary_drafts_the_chair_approves_and_signs_and_the_pdf_verifies(
     expect(preview).to_contain_text("Lê Văn Bình, Sở Tài chính (Đi công tác)")
     expect(preview).to_contain_text("Thông qua: 3/")
     first = lan.locator("fieldset[data-item]").first
+    discussion = first.get_by_role("textbox", name="Ý kiến thảo luận")  # the rich editor
+    discussion.click()
+    first.get_by_role("button", name="Chữ đậm").click()
+    lan.keyboard.type("Các đại biểu thống nhất cao")
     first.get_by_label("Kết luận của chủ trì").fill("Giao Sở Tài chính hoàn thiện báo cáo trước ngày 20/12.")
     lan.get_by_role("button", name="Lưu biên bản").click()
     expect(preview).to_contain_text("Kết luận của chủ trì: Giao Sở Tài chính hoàn thiện báo cáo")
+    expect(preview.locator("strong", has_text="Các đại biểu thống nhất cao")).to_be_visible()
     lan.get_by_role("button", name="Trình chủ trì duyệt").click()
     expect(lan.locator("[data-status]").first).to_have_attribute("data-status", "in_review")
 
