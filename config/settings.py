@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "meetings.minutes",
     "meetings.tasks",
     "huey.contrib.djhuey",
+    "meetings.reports",
+    "meetings.consultation",
     "realtime",
     "media",
     "frontend",

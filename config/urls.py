@@ -10,6 +10,8 @@ urlpatterns = [
     path("live/", include("realtime.urls")),
     path("votes/", include("meetings.voting.urls")),
     path("briefing/", include("media.urls")),
+    path("reports/", include("meetings.reports.urls")),
+    path("consultations/", include("meetings.consultation.urls")),
     path("", include("meetings.documents.urls")),
     path("", include("meetings.minutes.urls")),
     path("", include("meetings.tasks.urls")),

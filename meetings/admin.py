@@ -1,6 +1,7 @@
 """Admin: catalogues are edited here; meeting state only through services, so it is read-only here."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdmin
 from meetings.models import (
@@ -62,12 +63,38 @@ class MeetingAdmin(ReadOnlyAdmin):
     inlines = [AgendaInline, ParticipantInline]
 
 
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit trail, with a page that checks the record's hash chains (meetings/record)."""
+
+    list_display = ("at", "actor", "action", "meeting", "target", "chain_index")
+    change_list_template = "record/audit_changelist.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="meetings_auditentry_verify")
+        return [verify, *super().get_urls()]
+
+    def verify_view(self, request):
+        from django.core.exceptions import PermissionDenied
+        from django.template.response import TemplateResponse
+
+        from meetings.record import report
+
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "title": _("Verify the record"),
+                   "result": report.run(), "opts": self.model._meta}
+        return TemplateResponse(request, "record/verify.html", context)
+
+
+admin.site.register(AuditEntry, AuditEntryAdmin)
+
 for model, columns in (
     (AgendaItem, ("meeting", "order", "title", "planned_minutes")),
     (Participant, ("meeting", "user", "role", "can_vote", "rsvp")),
     (MeetingEvent, ("meeting", "seq", "type", "at", "actor")),
     (Notification, ("user", "kind", "title", "created_at", "read_at")),
-    (AuditEntry, ("at", "actor", "action", "meeting", "target")),
     (Attendance, ("participant", "status", "site", "at")),
     (LiveState, ("meeting", "current_item", "floor", "speaking_limit", "quorum_rule")),
     (SpeakRequest, ("meeting", "participant", "kind", "status", "requested_at")),

@@ -209,6 +209,9 @@ class MeetingEvent(models.Model):
     data = models.JSONField(default=dict)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+    # SHA-256 over the previous event's hash and this event (meetings/record/chain.py): the meeting's log is a
+    # hash chain, checked by ``verify_record``. Written with the event, under the meeting row's lock.
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("meeting event")
@@ -242,11 +245,23 @@ class AuditEntry(models.Model):
     target = models.CharField(_("object"), max_length=255, blank=True)
     data = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # The entry's place in the audit chain and its hash, given right after the entry's transaction commits
+    # (meetings/record/seal.py): sealing in commit order keeps the chain whole without a lock in the services.
+    chain_index = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ["-at"]
+
+
+class RecordChain(models.Model):
+    """The head of a hash chain that is sealed after commit (the audit trail): the row the sealer locks."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    head_index = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64)
 
 
 # The live room ------------------------------------------------------------------------------------

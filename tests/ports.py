@@ -8,6 +8,11 @@ import subprocess
 import time
 from collections.abc import Callable
 
+# What the tests' Daphne processes are started with, beside the address: the handshake timeout of
+# ``phonghop start`` (config/cli.py). Daphne's default of 5 s drops handshakes that queue behind others on a
+# busy machine, which production would have accepted.
+DAPHNE_OPTIONS = ["--websocket_connect_timeout", "60"]
+
 
 def free_port() -> int:
     with socket.socket() as s:

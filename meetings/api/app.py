@@ -13,9 +13,12 @@ from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from meetings.api import directory, meetings
+from meetings.consultation import api as consultation_api
 from meetings.documents import api as documents_api
 from meetings.errors import ServiceError
 from meetings.minutes import api as minutes_api
+from meetings.record import api as record_api
+from meetings.reports import api as reports_api
 from meetings.tasks import api as tasks_api
 from meetings.voting import api as voting_api
 
@@ -121,6 +124,9 @@ api.add_router("/meetings", minutes_api.router)
 api.add_router("/meetings", tasks_api.meeting_router)
 api.add_router("/tasks", tasks_api.router)
 api.add_router("/", documents_api.router)
+api.add_router("/reports", reports_api.router)
+api.add_router("/consultations", consultation_api.router)
+api.add_router("/meetings", record_api.router)
 
 # Added last, so it only answers paths no endpoint above claims: a JSON 404 instead of an HTML page.
 fallback = Router()

@@ -30,6 +30,9 @@ def seed_demo(people: dict[str, User], units: dict[str, Unit], kind: MeetingKind
     from meetings.voting import services as votes
 
     secretary, chair = people["thuky"], people["chutich"]
+    # One remote site of the demo (a commune), and its operator's screen joining from there.
+    site_unit = next(u for u in units.values() if u.is_remote_site)
+    site = User.objects.filter(role="site_operator", unit=site_unit).first()
     # Held today: a meeting cannot be published once its start has passed, so it starts in a few minutes
     # (urgent: no invitation lead time) and is run and ended at once.
     start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=5)
@@ -37,7 +40,7 @@ def seed_demo(people: dict[str, User], units: dict[str, Unit], kind: MeetingKind
         secretary, title="Họp rà soát tiến độ giải ngân vốn đầu tư công năm 2026", kind=kind,
         host_unit=units["van-phong"], chair=chair, secretary=secretary, start=start,
         end=start + dt.timedelta(hours=2), room=room, format=Meeting.Format.HYBRID, urgent=True,
-        remote_sites=[units["huyen-an-phu"].pk],
+        remote_sites=[site_unit.pk],
         description="Rà soát tiến độ giải ngân, tháo gỡ vướng mắc của các chủ đầu tư.",
     )
     first = agenda.add_item(secretary, meeting, title="Báo cáo tiến độ giải ngân vốn đầu tư công",
@@ -46,10 +49,8 @@ def seed_demo(people: dict[str, User], units: dict[str, Unit], kind: MeetingKind
                              presenter=people["daibieu.xaydung"], planned_minutes=30)
     for username in ("pct", "daibieu.taichinh", "daibieu.xaydung", "daibieu.yte"):
         participants.add_participant(secretary, meeting, people[username])
-    site = User.objects.filter(username="diemcau.huyen-an-phu").first()
     if site is not None:
-        participants.add_participant(secretary, meeting, site, role="site", can_vote=False,
-                                     site=units["huyen-an-phu"])
+        participants.add_participant(secretary, meeting, site, role="site", can_vote=False, site=site_unit)
     meetings.publish_meeting(secretary, meeting)
     meeting = meetings.change_status(secretary, meeting, "in_progress")
     pid = {p.user.username: p.pk for p in meeting.participants.select_related("user")}
@@ -84,7 +85,7 @@ def seed_demo(people: dict[str, User], units: dict[str, Unit], kind: MeetingKind
              "conclusion": "Giao Sở Tài chính tham mưu điều chuyển vốn từ các dự án chậm giải ngân, hoàn thành "
                            "trước ngày 20/12/2026."},
             {"agenda_item_id": second.pk,
-             "conclusion": "Giao Sở Xây dựng chủ trì, phối hợp UBND huyện An Phú tháo gỡ vướng mắc giải phóng "
+             "conclusion": f"Giao Sở Xây dựng chủ trì, phối hợp {site_unit.name} tháo gỡ vướng mắc giải phóng "
                            "mặt bằng."},
         ]})
     record.submit(secretary, meeting)

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import User
 from meetings.models import AuditEntry, Meeting, MeetingEvent
+from meetings.record import chain, seal
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +27,20 @@ def record(meeting: Meeting, type: str, data: dict[str, Any], actor: User | None
     Meeting.objects.filter(pk=meeting.pk).update(last_seq=F("last_seq") + 1)
     seq = Meeting.objects.filter(pk=meeting.pk).values_list("last_seq", flat=True).get()
     meeting.last_seq = seq
-    event = MeetingEvent.objects.create(meeting=meeting, seq=seq, type=type, data=data, actor=actor)
+    # The log is a hash chain (meetings/record): the previous event is stable here, under the row lock.
+    previous = MeetingEvent.objects.filter(meeting_id=meeting.pk, seq=seq - 1).values_list("hash", flat=True).first()
+    at = timezone.now()
+    digest = chain.link(previous or chain.GENESIS,
+                        chain.event_fields(meeting.pk, seq, type, data, actor.pk if actor else None, at))
+    event = MeetingEvent.objects.create(meeting=meeting, seq=seq, type=type, data=data, actor=actor, at=at,
+                                        hash=digest)
     transaction.on_commit(lambda: _publish(event))
     return event
 
 
 def audit(actor: User | None, action: str, meeting: Meeting | None = None, target: str = "", **data: Any) -> None:
     AuditEntry.objects.create(actor=actor, action=action, meeting=meeting, target=target[:255], data=data)
+    seal.seal_after_commit()
 
 
 def _publish(event: MeetingEvent) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
-from ports import free_port, wait_for_port
+from ports import DAPHNE_OPTIONS, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = Path(sys.executable).with_name("daphne")
@@ -37,6 +37,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 800}
+
+# Playwright's expect() gives up after 5 s by default; a busy CI machine (Daphne, Chromium and the test on
+# two cores) can take longer to show what a quiet one shows at once. An expectation returns as soon as it
+# holds, so a generous bound costs a passing run nothing.
+EXPECT_MS = 20_000
+try:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_MS)
+except ImportError:  # the browser suites skip themselves without Playwright
+    pass
 
 
 def database_url() -> str:
@@ -72,7 +83,7 @@ class DaphneServer:
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_OPTIONS, "config.asgi:application"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self._log = log
@@ -139,3 +150,21 @@ def open_as(browser, server: DaphneServer, user, path: str, viewport=DESKTOP):
     page = context.new_page()
     page.goto(server.url + path)
     return page
+
+
+def sign_in(browser, base_url: str, user, viewport=DESKTOP, **context_options):
+    """A page in a fresh browser context, signed in through the login form as a person does; its calendar shown."""
+    from personas import PASSWORD
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                                  **context_options)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+    page.get_by_label("Tên đăng nhập").fill(user.username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", name="Lịch họp của tôi")).to_be_visible()
+    return page
+

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 from live_server import launch_chromium
-from personas import PASSWORD, in_days
+from live_server import sign_in as sign_in_page
+from personas import in_days
 
 # The sync Playwright API runs an event loop in this thread; the ORM calls of fixtures and
 # assertions in between are still synchronous and safe (scripts/test sets this too).
@@ -34,20 +35,11 @@ def chromium() -> Iterator:
 @pytest.fixture
 def sign_in(chromium, live_server):
     """sign_in(user, viewport) → a page in a fresh browser context, signed in through the login form."""
-    from playwright.sync_api import expect
-
     contexts = []
 
     def open_as(user, viewport=TABLET):
-        context = chromium.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(live_server.url + "/")
-        expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
-        page.get_by_label("Tên đăng nhập").fill(user.username)
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        expect(page.get_by_role("heading", name="Lịch họp của tôi")).to_be_visible()
+        page = sign_in_page(chromium, live_server.url, user, viewport)
+        contexts.append(page.context)
         return page
 
     yield open_as

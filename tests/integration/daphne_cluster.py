@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ports import free_port, wait_for_port  # noqa: F401  (the tests here import them from this module)
+from ports import DAPHNE_OPTIONS, free_port, wait_for_port  # noqa: F401  (the tests here import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -18,7 +18,7 @@ import uuid
 from urllib.parse import urlparse, urlunparse
 
 import pytest
-from daphne_cluster import BIN, PG, REDIS, ROOT, admin_sql, free_port, wait_for_port
+from daphne_cluster import BIN, DAPHNE_OPTIONS, PG, REDIS, ROOT, admin_sql, free_port, wait_for_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(180)]
 
@@ -49,7 +49,7 @@ def cluster(tmp_path_factory):
         ports = (free_port(), free_port())
         for port in ports:
             procs.append(subprocess.Popen(
-                [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), *DAPHNE_OPTIONS, "config.asgi:application"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         for port, proc in zip(ports, procs, strict=True):
             wait_for_port(port, proc)
@@ -79,14 +79,14 @@ class Socket:
     async def open(self, last_seq: int = 0) -> Socket:
         from websockets.asyncio.client import connect
 
-        self.ws = await connect(self.url, origin=self.origin, open_timeout=20)
+        self.ws = await connect(self.url, origin=self.origin, open_timeout=60)
         self.seq = last_seq
         await self.ws.send(json.dumps({"type": "hello", "last_seq": last_seq}))
         await self.until(lambda f: f["type"] == "ready")
         return self
 
     async def recv(self) -> dict:
-        frame = json.loads(await asyncio.wait_for(self.ws.recv(), 20))
+        frame = json.loads(await asyncio.wait_for(self.ws.recv(), 60))  # a bound for a broken run, not a timing
         if frame["type"] == "snapshot":
             self.seq = frame["seq"]
         elif frame["type"] == "event":

@@ -26,7 +26,7 @@ import uuid
 from urllib.parse import urlparse, urlunparse
 
 import pytest
-from daphne_cluster import BIN, PG, REDIS, ROOT, admin_sql, free_port, wait_for_port
+from daphne_cluster import BIN, DAPHNE_OPTIONS, PG, REDIS, ROOT, admin_sql, free_port, wait_for_port
 
 VOTERS = 60
 KILL_AFTER = 20  # acknowledgements
@@ -54,7 +54,8 @@ def cluster(tmp_path):
 
     def start() -> int:
         port = free_port()
-        proc = subprocess.Popen([str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        proc = subprocess.Popen([str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), *DAPHNE_OPTIONS,
+                                 "config.asgi:application"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         procs.append(proc)
         wait_for_port(port, proc)
@@ -90,9 +91,9 @@ class Voter:
         from websockets.asyncio.client import connect
 
         self.ws = await connect(f"ws://127.0.0.1:{port}/ws/meetings/{self.meeting}/?token={self.token}",
-                                origin=f"http://127.0.0.1:{port}", open_timeout=30)
+                                origin=f"http://127.0.0.1:{port}", open_timeout=60)
         await self.ws.send(json.dumps({"type": "hello", "last_seq": 0}))
-        while json.loads(await asyncio.wait_for(self.ws.recv(), 30))["type"] != "ready":
+        while json.loads(await asyncio.wait_for(self.ws.recv(), 60))["type"] != "ready":
             pass
 
     async def cast(self, item: int) -> None:
@@ -101,7 +102,7 @@ class Voter:
             await self.ws.send(json.dumps({"type": "command", "id": self.cid, "name": "vote.cast",
                                            "args": {"item_id": item, "choices": [self.choice]}}))
             while True:
-                frame = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
+                frame = json.loads(await asyncio.wait_for(self.ws.recv(), 60))
                 if frame["type"] == "reply" and frame["id"] == self.cid:
                     self.reply = frame
                     return
@@ -114,7 +115,7 @@ async def command(port: int, meeting: int, token: str, cid: str, name: str, **ar
     await chair.connect(port)
     await chair.ws.send(json.dumps({"type": "command", "id": cid, "name": name, "args": args}))
     while True:
-        frame = json.loads(await asyncio.wait_for(chair.ws.recv(), 30))
+        frame = json.loads(await asyncio.wait_for(chair.ws.recv(), 60))
         if frame["type"] == "reply" and frame["id"] == cid:
             await chair.ws.close()
             assert frame["ok"], frame

@@ -1,10 +1,13 @@
-"""Seed a demo province: units, a user for every role, an in-person meeting and an online briefing."""
+"""Seed a demo province: its departments and ~100 communes and wards (no district level since July 2025),
+a user for every role, an operator per remote site, an in-person meeting and a province-wide online briefing."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -22,12 +25,32 @@ DEPARTMENTS = [
     ("van-phong", "Văn phòng UBND tỉnh"), ("so-tai-chinh", "Sở Tài chính"), ("so-noi-vu", "Sở Nội vụ"),
     ("so-xay-dung", "Sở Xây dựng"), ("so-y-te", "Sở Y tế"), ("so-gddt", "Sở Giáo dục và Đào tạo"),
 ]
-DISTRICTS = [
-    ("tp-minh-son", "Thành phố Minh Sơn"), ("huyen-an-phu", "Huyện An Phú"), ("huyen-binh-lieu", "Huyện Bình Liêu"),
-    ("huyen-cao-son", "Huyện Cao Sơn"), ("huyen-dong-hy", "Huyện Đồng Hỷ"), ("huyen-ha-hoa", "Huyện Hạ Hòa"),
-    ("huyen-lam-binh", "Huyện Lâm Bình"), ("huyen-my-duc", "Huyện Mỹ Đức"), ("huyen-na-hang", "Huyện Na Hang"),
-    ("huyen-yen-son", "Huyện Yên Sơn"),
+# Since 1 July 2025 there are no districts: a province's communes and wards (xã, phường) sit directly under it,
+# and a province-wide briefing reaches all of them (typically 60 to 170). Names in the style of the merged units.
+WARDS = ["Minh Sơn", "Hòa Bình", "Tân Lập", "Quang Trung", "Đông Sơn", "Tây Sơn", "Bắc Hà", "Nam Thành"]
+COMMUNES = [
+    "An Phú", "Bình Liêu", "Cao Sơn", "Đồng Hỷ", "Hạ Hòa", "Lâm Bình", "Mỹ Đức", "Na Hang", "Yên Sơn", "An Lạc",
+    "Bản Lầu", "Chiêm Hóa", "Đại Từ", "Định Hóa", "Hàm Yên", "Hồng Phong", "Kim Bôi", "Lạc Thủy", "Mai Châu",
+    "Nà Phặc", "Ngọc Lặc", "Phú Lương", "Quang Minh", "Sơn Dương", "Tân Thành", "Thanh Sơn", "Thượng Lâm",
+    "Tiên Yên", "Trung Hà", "Vĩnh Lộc", "Xuân Hòa", "Yên Thế", "Bảo Lạc", "Bạch Thông", "Cẩm Thủy", "Chợ Đồn",
+    "Đà Bắc", "Đoan Hùng", "Hà Quảng", "Hòa An", "Hữu Lũng", "Kỳ Sơn", "Lục Yên", "Mường Khương", "Nguyên Bình",
+    "Pác Nặm", "Quảng Uyên", "Tam Đảo", "Thạch An", "Thông Nông", "Trà Lĩnh", "Trùng Khánh", "Văn Lãng",
+    "Văn Yên", "Vị Xuyên", "Xín Mần", "Yên Minh", "Bắc Quang", "Cao Lộc", "Đình Lập", "Hoàng Su Phì",
+    "Lộc Bình", "Mèo Vạc", "Ngân Sơn", "Quản Bạ", "Sìn Hồ", "Tràng Định", "Võ Nhai", "Ba Bể", "Bình Gia",
+    "Chợ Mới", "Đồng Văn", "Hạ Lang", "Lang Chánh", "Mường Lát", "Như Xuân", "Phong Thổ", "Quan Hóa",
+    "Tân Uyên", "Than Uyên", "Thường Xuân", "Tủa Chùa", "Vân Hồ", "Yên Châu", "Bá Thước", "Cẩm Khê", "Hạ Long",
+    "Kim Sơn", "Lương Sơn", "Nho Quan", "Phù Yên", "Quỳnh Nhai", "Sông Mã",
 ]
+SLUG = str.maketrans("àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ",
+                     "aaaaaaaaaaaaaaaaaeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyyd")
+
+
+def _slug(name: str) -> str:
+    return "-".join(name.lower().translate(SLUG).split())
+
+
+# code, name: the province's remote sites, wards first (in the town), then communes.
+SITES = [(f"phuong-{_slug(n)}", f"Phường {n}") for n in WARDS] + [(f"xa-{_slug(n)}", f"Xã {n}") for n in COMMUNES]
 # username, full name, unit code, position, role
 PEOPLE = [
     ("admin", "Quản trị hệ thống", "tinh-minh-son", "Quản trị viên", Role.SYSTEM_ADMIN),
@@ -76,20 +99,21 @@ class Command(BaseCommand):
         units = {province.code: province}
         for i, (code, name) in enumerate(DEPARTMENTS):
             units[code] = Unit.objects.create(code=code, name=name, kind=Unit.Kind.DEPARTMENT, parent=province, order=i)
-        for i, (code, name) in enumerate(DISTRICTS):
-            district = Unit.objects.create(
-                code=code, name=name, kind=Unit.Kind.DISTRICT, parent=province, order=100 + i, is_remote_site=True
-            )
-            units[code] = district
-            Unit.objects.create(
-                code=f"{code}-xa-1", name=f"Xã Trung tâm ({name})", kind=Unit.Kind.COMMUNE, parent=district,
-                is_remote_site=True,
+        for i, (code, name) in enumerate(SITES):
+            units[code] = Unit.objects.create(
+                code=code, name=name, kind=Unit.Kind.COMMUNE, parent=province, order=100 + i, is_remote_site=True
             )
         people: dict[str, User] = {}
         for username, full_name, unit_code, position, role in PEOPLE:
             people[username] = self._user(username, full_name, units[unit_code], position, role)
-        for code, name in DISTRICTS:
-            self._user(f"diemcau.{code}", f"Điểm cầu {name}", units[code], "Kỹ thuật viên điểm cầu", Role.SITE_OPERATOR)
+        # One hash for the ~100 operators: hashing the same demo password 100 times costs half a minute.
+        operator_hash = make_password(PASSWORD)
+        User.objects.bulk_create([
+            User(username=f"diemcau.{code}", full_name=f"Điểm cầu {name}", unit=units[code],
+                 position="Kỹ thuật viên điểm cầu", role=Role.SITE_OPERATOR, password=operator_hash,
+                 email=f"diemcau.{code}@demo.phonghop.vn", calendar_token=secrets.token_urlsafe(32))
+            for code, name in SITES
+        ])
 
         kind_session, _ = MeetingKind.objects.get_or_create(name="Phiên họp UBND tỉnh thường kỳ")
         kind_briefing, _ = MeetingKind.objects.get_or_create(name="Giao ban trực tuyến")
@@ -124,20 +148,21 @@ class Command(BaseCommand):
             secretary, title="Giao ban trực tuyến công tác phòng chống thiên tai", kind=kind_briefing,
             host_unit=units["van-phong"], chair=chair, secretary=secretary, start=_at(briefing_day, 14),
             end=_at(briefing_day, 16), room=hall, format=Meeting.Format.HYBRID,
-            remote_sites=[units[code].pk for code, _name in DISTRICTS],
-            description="Giao ban với 10 điểm cầu huyện, thành phố.",
+            remote_sites=[units[code].pk for code, _name in SITES],
+            description=f"Giao ban với {len(SITES)} điểm cầu xã, phường trong toàn tỉnh.",
         )
         for title, minutes in (
             ("Tình hình mưa lũ và công tác ứng phó", 20),
-            ("Báo cáo của các điểm cầu huyện", 60),
+            ("Báo cáo của các điểm cầu xã, phường", 60),
             ("Chỉ đạo của Chủ tịch UBND tỉnh", 20),
         ):
             agenda.add_item(secretary, briefing, title=title, planned_minutes=minutes)
         participants.add_participant(secretary, briefing, people["pct"])
-        for code, _name in DISTRICTS:
-            operator = User.objects.get(username=f"diemcau.{code}")
+        operators = {u.unit_id: u for u in User.objects.filter(role=Role.SITE_OPERATOR, username__startswith="diemcau.")}
+        for code, _name in SITES:
             participants.add_participant(
-                secretary, briefing, operator, role=Participant.Role.SITE, can_vote=False, site=units[code]
+                secretary, briefing, operators[units[code].pk], role=Participant.Role.SITE, can_vote=False,
+                site=units[code],
             )
         meetings.publish_meeting(secretary, briefing)
 
@@ -174,4 +199,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         for username, full_name, _unit, position, role in PEOPLE:
             self.stdout.write(f"  {username:<18} {Role(role).label!s:<26} {full_name}, {position}")
-        self.stdout.write("  diemcau.<huyen>     site operators, e.g. diemcau.huyen-an-phu")
+        self.stdout.write(f"  diemcau.<xa>        site operators of the {len(SITES)} communes and wards,"
+                          f" e.g. diemcau.{SITES[len(WARDS)][0]}")
