@@ -34,6 +34,16 @@ def _prepare(demo: bool) -> None:
         call_command("seed_demo")
 
 
+def _start_jobs() -> None:
+    """Run the background-job consumer (Huey: task reminders) in this process's threads, so the embedded
+    default needs no second process. PHONGHOP_JOBS=0 leaves it to a separate `phonghop manage run_huey`."""
+    if os.environ.get("PHONGHOP_JOBS", "1") == "0":
+        return
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.create_consumer(workers=1, worker_type="thread", periodic=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="phonghop", description="Phòng họp số")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "start":
         _prepare(args.demo)
+        _start_jobs()
         print(f"Phòng họp số: http://{args.host}:{args.port}/", flush=True)
         from daphne.cli import CommandLineInterface
 

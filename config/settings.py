@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "meetings",
     "meetings.documents",
     "meetings.voting",
+    "meetings.minutes",
+    "meetings.tasks",
+    "huey.contrib.djhuey",
     "meetings.reports",
     "meetings.consultation",
     "realtime",
@@ -217,6 +220,27 @@ PHONGHOP_INVITATION_LEAD_DAYS = envint("PHONGHOP_INVITATION_LEAD_DAYS", 3)
 # Government-announced extra days off and swapped working Saturdays, ISO dates, comma separated.
 PHONGHOP_EXTRA_HOLIDAYS = envlist("PHONGHOP_EXTRA_HOLIDAYS", [])
 PHONGHOP_EXTRA_WORKDAYS = envlist("PHONGHOP_EXTRA_WORKDAYS", [])
+# After the meeting (meetings/minutes, meetings/tasks): the conclusion notice is due this many working
+# days after the meeting (QĐ 45/2018); the signer of PAdES signatures is a PKCS#12 file and its passphrase
+# (none set: documents are not signed).
+PHONGHOP_NOTICE_WORKING_DAYS = envint("PHONGHOP_NOTICE_WORKING_DAYS", 5)
+# Task reminders: this many days before a deadline, and once a task is overdue (meetings/tasks/reminders.py).
+PHONGHOP_TASK_REMIND_DAYS = envint("PHONGHOP_TASK_REMIND_DAYS", 2)
+PHONGHOP_SIGNER_PKCS12 = env("PHONGHOP_SIGNER_PKCS12") or ""
+PHONGHOP_SIGNER_PASSPHRASE = env("PHONGHOP_SIGNER_PASSPHRASE") or ""
+# Certificates (PEM or DER files, comma separated) whose signatures the product trusts when it verifies.
+PHONGHOP_SIGNER_TRUST_ROOTS = envlist("PHONGHOP_SIGNER_TRUST_ROOTS", [])
+
+# Background and periodic jobs (Huey): the embedded default keeps its queue in a SQLite file of the data
+# directory; with REDIS_URL, in Redis, so every process shares one queue and one lock per periodic job.
+# `phonghop start` runs a consumer in its own process; scale-out runs `phonghop manage run_huey`.
+HUEY = {
+    "name": f"{env('CHANNEL_PREFIX') or 'phonghop'}-jobs",
+    "immediate": False,
+    **({"huey_class": "huey.RedisHuey", "connection": {"url": REDIS_URL}} if REDIS_URL else
+       {"huey_class": "huey.SqliteHuey", "connection": {"filename": str(DATA_DIR / "jobs.sqlite3")}}),
+    "consumer": {"workers": 1, "worker_type": "thread", "periodic": True},
+}
 
 # Signing in (accounts/): API tokens expire after this many days; after LOGIN_MAX_FAILURES wrong
 # passwords for one user name from one address within LOGIN_WINDOW_MINUTES, that pair is refused (429)

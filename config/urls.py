@@ -14,6 +14,8 @@ urlpatterns = [
     path("reports/", include("meetings.reports.urls")),
     path("consultations/", include("meetings.consultation.urls")),
     path("", include("meetings.documents.urls")),
+    path("", include("meetings.minutes.urls")),
+    path("", include("meetings.tasks.urls")),
     path("", include("realtime.export_urls")),
     path("", include("frontend.urls")),
 ]

@@ -17,8 +17,10 @@ from meetings.api import directory, meetings
 from meetings.consultation import api as consultation_api
 from meetings.documents import api as documents_api
 from meetings.errors import ServiceError
+from meetings.minutes import api as minutes_api
 from meetings.record import api as record_api
 from meetings.reports import api as reports_api
+from meetings.tasks import api as tasks_api
 from meetings.voting import api as voting_api
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,9 @@ def on_unexpected(request, exc: Exception):
 api.add_router("/", directory.router)
 api.add_router("/meetings", meetings.router)
 api.add_router("/meetings", voting_api.router)
+api.add_router("/meetings", minutes_api.router)
+api.add_router("/meetings", tasks_api.meeting_router)
+api.add_router("/tasks", tasks_api.router)
 api.add_router("/", documents_api.router)
 api.add_router("/reports", reports_api.router)
 api.add_router("/consultations", consultation_api.router)

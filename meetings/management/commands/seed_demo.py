@@ -166,6 +166,11 @@ class Command(BaseCommand):
             )
         meetings.publish_meeting(secretary, briefing)
 
+        # A meeting already held: approved minutes, an issued conclusion notice, tasks in every status.
+        from meetings.minutes import samples as after_meeting_demo
+
+        after_meeting_demo.seed_demo(people, units, kind_session, hall)
+
     def _votes(self, secretary: User, session: Meeting) -> None:
         """Two prepared votes: a named one on the budget, a secret one on the restructuring plan."""
         from meetings.voting import services as votes
