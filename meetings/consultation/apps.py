@@ -7,3 +7,8 @@ class ConsultationConfig(AppConfig):
     label = "consultation"
     verbose_name = _("Written consultations")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The reminders' periodic job, registered with Huey (settings.HUEY).
+        from meetings.consultation import jobs  # noqa: F401
+

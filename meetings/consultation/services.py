@@ -248,8 +248,9 @@ def attach_to_answer(actor: User, c: Consultation, path: str | os.PathLike, name
 
 def remind_due(now: dt.datetime | None = None, before: dt.timedelta = REMIND_BEFORE) -> int:
     """Remind those who have not answered, once per consultation, when its deadline is near. Run it often
-    (``phonghop manage consultation_reminders`` from cron, or the job runner): each consultation is claimed
-    by a conditional UPDATE, so several processes running it at once send one reminder."""
+    (the Huey job, or ``phonghop manage consultation_reminders``): each consultation is claimed
+    by a conditional UPDATE, so several processes running it at once send one reminder. Scheduled by the
+    Huey job in ``jobs.py``."""
     now = now or timezone.now()
     sent = 0
     due = Consultation.objects.filter(status=C.OPEN, reminded_at__isnull=True, deadline__gt=now,
