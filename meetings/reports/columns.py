@@ -53,4 +53,8 @@ COLUMNS: dict[str, list[Column]] = {
     "units": [Column("name", _("Unit"), "text"), Column("members", _("Members")), *_PEOPLE],
     "kinds": [Column("name", _("Meeting kind"), "text"), *_MEETINGS],
     "periods": [Column("name", _("Period"), "text"), *_MEETINGS],
+    "tasks": [Column("name", _("Unit"), "text"), Column("tasks", _("Tasks given")),
+              Column("done_on_time", _("Done on time")), Column("done_late", _("Done late")),
+              Column("overdue", _("Overdue")), Column("open", _("Still open")),
+              Column("on_time_rate", _("Done on time (share of done)"), "share")],
 }

@@ -224,3 +224,34 @@ def period_rows(meetings: list[dict[str, Any]], period: str) -> list[dict[str, A
     for m in meetings:
         groups[period_key(m["start"], period)].append(m)
     return [add_up(period_label(k, period), f"{k[0]}-{k[1]:02d}", groups[k]) for k in sorted(groups)]
+
+
+def task_rows(meetings: QuerySet[Meeting], filters: Filters) -> list[dict[str, Any]]:
+    """Follow-up tasks of the meetings in scope, by the unit they were given to (else the assignee's unit): given,
+    done on time and late (against the deadline in force, extensions granted included), overdue (not done,
+    deadline passed), still open. By deadline within the filters' dates."""
+    from meetings.tasks.models import Task
+
+    found = Task.objects.filter(meeting__in=meetings.values("pk"))
+    if filters.date_from:
+        found = found.filter(deadline__gte=filters.date_from)
+    if filters.date_to:
+        found = found.filter(deadline__lte=filters.date_to)
+    today = timezone.localdate()
+    units: dict[Any, dict[str, Any]] = {}
+    for unit_id, unit_name, assignee_unit_id, assignee_unit, deadline, status, done_at in found.values_list(
+            "unit_id", "unit__name", "assignee__unit_id", "assignee__unit__name", "deadline", "status", "done_at"):
+        key, name = (unit_id, unit_name) if unit_id else (assignee_unit_id, assignee_unit)
+        u = units.setdefault(key, {"id": key, "name": name or _("(no unit)"), "tasks": 0, "done_on_time": 0,
+                                   "done_late": 0, "overdue": 0, "open": 0})
+        u["tasks"] += 1
+        if status == Task.Status.DONE and done_at:
+            u["done_on_time" if timezone.localdate(done_at) <= deadline else "done_late"] += 1
+        elif deadline < today:
+            u["overdue"] += 1
+        else:
+            u["open"] += 1
+    rows = sorted(units.values(), key=lambda u: u["name"])
+    for u in rows:
+        u["on_time_rate"] = rate(u["done_on_time"], u["done_on_time"] + u["done_late"])
+    return rows

@@ -25,6 +25,7 @@ VIEWS = {
     "units": gettext_lazy("By unit"),
     "kinds": gettext_lazy("By meeting kind"),
     "periods": gettext_lazy("By period"),
+    "tasks": gettext_lazy("Follow-up tasks"),
 }
 
 
@@ -83,6 +84,8 @@ def build(user: User, view: str, filters: Filters, member_id: int | None = None)
         only = [member_id] if member_id else (None if organiser else [user.pk])
         rows = figures.member_rows(held, only, filters, consultations)
         return Report(view, filters, rows, own_only=not organiser)
+    if view == "tasks":
+        return Report(view, filters, figures.task_rows(meetings, filters), own_only=False)
     if view == "units":
         return Report(view, filters, figures.unit_rows(figures.member_rows(held, filters=filters,
                                                                                 consultations=consultations)), own_only=False)

@@ -6,7 +6,7 @@ from meetings.reports import views
 
 urlpatterns = [
     path("", views.index, name="reports"),
-    re_path(r"^(?P<view>meetings|members|units|kinds|periods)/$", views.index, name="reports-view"),
-    re_path(r"^(?P<view>meetings|members|units|kinds|periods)/export\.(?P<fmt>xlsx|pdf)$", views.export,
+    re_path(r"^(?P<view>meetings|members|units|kinds|periods|tasks)/$", views.index, name="reports-view"),
+    re_path(r"^(?P<view>meetings|members|units|kinds|periods|tasks)/export\.(?P<fmt>xlsx|pdf)$", views.export,
             name="reports-export"),
 ]

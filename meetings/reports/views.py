@@ -29,6 +29,9 @@ def _chart(report) -> str:
         return charts.share_bars(_("Attendance rate by meeting"), rows, "title")
     if report.view in ("members", "units"):
         return charts.share_bars(_("Attendance rate"), rows, "name")
+    if report.view == "tasks":
+        return charts.count_bars(_("Overdue tasks"), rows, "name", "overdue") + charts.share_bars(
+            _("Done on time (share of done)"), rows, "name", "on_time_rate")
     return charts.count_bars(_("Meetings held"), rows, "name", "meetings") + charts.share_bars(
         _("Attendance rate"), rows, "name")
 

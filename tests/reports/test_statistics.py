@@ -222,3 +222,30 @@ def test_written_opinions_asked_and_given_are_counted_per_member(api, people, hi
     assert (rows["Lê Văn Bình"]["consultations_asked"], rows["Lê Văn Bình"]["consultations_answered"]) == (3, 0)
     own = api(people["hoa"]).get("/reports/members").json()["rows"]
     assert [(r["consultations_asked"], r["consultations_answered"]) for r in own] == [(3, 2)]
+
+
+def test_follow_up_tasks_are_counted_per_unit_and_members_may_not_see_them(api, people, units, history):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from meetings.tasks.models import Task
+
+    meeting_id = next(m for m, i in history.meetings.items() if i["status"] in FINISHED)
+    today = timezone.localdate()
+    done_at = timezone.now()
+    for unit, deadline, status, done in (
+        ("finance", today + dt.timedelta(days=3), "done", done_at),           # on time
+        ("finance", today - dt.timedelta(days=2), "done", done_at),           # late
+        ("finance", today - dt.timedelta(days=1), "in_progress", None),       # overdue
+        ("office", today + dt.timedelta(days=5), "assigned", None),           # open
+        ("office", today - dt.timedelta(days=9), "extended", None),           # overdue
+    ):
+        Task.objects.create(meeting_id=meeting_id, title="Rà soát dự toán", unit=units[unit], deadline=deadline,
+                            status=status, done_at=done)
+    rows = {r["name"]: r for r in api(people["lan"]).get("/reports/tasks").json()["rows"]}
+    assert {k: rows["Sở Tài chính"][k] for k in ("tasks", "done_on_time", "done_late", "overdue", "open")} == {
+        "tasks": 3, "done_on_time": 1, "done_late": 1, "overdue": 1, "open": 0}
+    assert rows["Sở Tài chính"]["on_time_rate"] == 0.5
+    assert (rows["Văn phòng UBND tỉnh"]["overdue"], rows["Văn phòng UBND tỉnh"]["open"]) == (1, 1)
+    assert api(people["hoa"]).get("/reports/tasks").status_code == 403
