@@ -262,6 +262,9 @@ PHONGHOP_MEDIA_WORKERS = envlist("PHONGHOP_MEDIA_WORKERS", [])  # names of `phon
 # Operations (operations/): /metrics is for a scraper with this token, or (without one) for programs on
 # this machine talking to Daphne directly; logs are JSON lines with request and meeting ids in production.
 PHONGHOP_METRICS_TOKEN = env("PHONGHOP_METRICS_TOKEN") or ""
+# Days after a meeting ends before its record is written to an archive file and its operational data cleared
+# (meetings/record/retention.py); 0 keeps everything live.
+PHONGHOP_RETENTION_DAYS = envint("PHONGHOP_RETENTION_DAYS", 0)
 LOG_FORMAT = (env("LOG_FORMAT") or ("json" if PRODUCTION else "text")).lower()
 
 LOGGING = {

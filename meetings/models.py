@@ -256,6 +256,17 @@ class AuditEntry(models.Model):
         ordering = ["-at"]
 
 
+class ArchivedRecord(models.Model):
+    """A meeting whose retention period has passed: its record written to an archive file (ZIP with a SHA-256
+    manifest, meetings/record/archive.py) and checked, after which its operational data was cleared."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.PROTECT, related_name="archived_record")
+    path = models.CharField(max_length=500)  # under the data directory's archive/ folder
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    made_at = models.DateTimeField(default=timezone.now)
+
+
 class RecordChain(models.Model):
     """The head of a hash chain that is sealed after commit (the audit trail): the row the sealer locks."""
 
