@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from meetings.errors import ServiceError
 from meetings.services import live
-from realtime import fanout, presence, snapshot
+from realtime import fanout, opening, presence, snapshot
 from realtime.publish import audience_group, group_name
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHENTICATED)
         try:
-            self.access = await database_sync_to_async(live.socket_access)(user, self.meeting_id)
+            self.access = await opening.access(user, self.meeting_id)
         except ServiceError as e:
             return await self._refuse(CLOSE_NOT_FOUND if e.status == 404 else CLOSE_FORBIDDEN)
         self.commands = Window(*self.command_rate)
@@ -103,8 +103,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self.hub.join(group, self)
         await self.accept()
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
-        await database_sync_to_async(presence.register)(
-            self.channel_name, self.meeting_id, self.access.user_id, self.access.site_id)
+        await opening.register(self.channel_name, self.meeting_id, self.access.user_id, self.access.site_id)
         self.registered = True
         hub = presence.hub()
         hub.opened()
@@ -128,7 +127,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if self.registered:
             self.registered = False
             try:
-                await database_sync_to_async(presence.unregister)(self.channel_name)
+                await opening.unregister(self.channel_name)
             finally:
                 hub = presence.hub()
                 hub.closed()
@@ -227,10 +226,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
             return await self._error("bad_message", _("“last_seq” must be a whole number, 0 or more."))
         async with self.delivering:
-            found = await database_sync_to_async(snapshot.resume)(
-                self.meeting_id, last_seq, self.access.audience, self.replay_limit)
+            found, now = await opening.resume(self.meeting_id, last_seq, self.access.audience, self.replay_limit)
             await self._send_resume(found)
-            now = await database_sync_to_async(presence.presence_frame)(self.meeting_id, self.access.audience)
             await self._catch_up(now["seq"])
             await self._frame(now)
             await self._release_held()
@@ -403,7 +400,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             found = await database_sync_to_async(snapshot.resume)(self.meeting_id, 0, self.access.audience)
             return await self._send_resume(found)
         found = await database_sync_to_async(snapshot.events_after)(
-            self.meeting_id, self.last_sent, self.access.audience, upto - self.last_sent)
+            self.meeting_id, self.last_sent, self.access.audience, upto - self.last_sent, upto=upto)
         for seq, text, kind, data in found:
             if seq != self.last_sent + 1:
                 break
