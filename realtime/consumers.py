@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import json
 import logging
 import time
@@ -61,7 +62,15 @@ class Window:
         return len(self.times) <= self.limit
 
 
+_socket_ids = itertools.count(1)
+
+
 class MeetingConsumer(AsyncWebsocketConsumer):
+    # No channel of its own on the channel layer: events reach a socket through its process's hub
+    # (realtime/fanout.py) and nothing sends to one socket by name. Channels gives every consumer a channel
+    # when a layer is configured, which on Redis meant a SUBSCRIBE and a reader task per socket, paid by
+    # every socket of a mass reconnect (issue 18). An alias that names no layer turns that off.
+    channel_layer_alias = "phonghop.sockets-need-no-channel"
     max_frame_bytes = 64 * 1024
     send_queue_size = 256
     command_rate = (20, 10.0)  # commands per window; more get a rate_limited reply
@@ -69,6 +78,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     replay_limit = snapshot.REPLAY_LIMIT
     replay_timeout = 30.0  # seconds a replay may wait for room in the send queue
     gap_grace = 0.5  # seconds an early event waits for the ones before it, before they are read from the log
+
+    async def __call__(self, scope, receive, send) -> None:
+        # The socket's name in the presence rows and media sessions: unique across processes.
+        self.channel_name = f"socket.{presence.SERVER_ID}.{next(_socket_ids)}"
+        return await super().__call__(scope, receive, send)
 
     # Connecting ----------------------------------------------------------------------------------
 
