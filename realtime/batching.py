@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from channels.db import database_sync_to_async
+from django.db import connections
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,16 @@ class Batcher(Generic[K, V]):
     """``await batcher.ask(key)`` → that key's answer from ``run(keys)``, which returns one answer per key in
     order; an answer that is an exception is raised to its asker alone."""
 
-    def __init__(self, run: Callable[[list[K]], Sequence[V | BaseException]], max_size: int = 1000) -> None:
+    def __init__(self, run: Callable[[list[K]], Sequence[V | BaseException]], max_size: int = 1000,
+                 own_thread: bool | None = None) -> None:
         self.run = run
         self.max_size = max_size
+        # On PostgreSQL each kind of batch runs in a worker thread with its own pooled connection, so the
+        # token, entry, presence and hello batches (and the commands in the database thread) overlap their
+        # round trips. SQLite keeps every database call in the one thread: its writers lock the whole file.
+        if own_thread is None:
+            own_thread = connections["default"].vendor == "postgresql"
+        self.call = database_sync_to_async(run, thread_sensitive=not own_thread)
         self.pending: list[tuple[K, asyncio.Future]] = []
         self.flusher: asyncio.Task | None = None
 
@@ -51,7 +59,7 @@ class Batcher(Generic[K, V]):
                 await asyncio.sleep(0)
                 batch, self.pending = self.pending[:self.max_size], self.pending[self.max_size:]
                 try:
-                    answers = await database_sync_to_async(self.run)([key for key, _f in batch])
+                    answers = await self.call([key for key, _f in batch])
                 except Exception as exc:  # the whole call failed: every asker gets the error
                     answers = [exc] * len(batch)
                 for (_key, future), answer in zip(batch, answers, strict=True):
