@@ -20,7 +20,6 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from channels.db import database_sync_to_async
-from django.db import connections
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +31,15 @@ class Batcher(Generic[K, V]):
     """``await batcher.ask(key)`` → that key's answer from ``run(keys)``, which returns one answer per key in
     order; an answer that is an exception is raised to its asker alone."""
 
-    def __init__(self, run: Callable[[list[K]], Sequence[V | BaseException]], max_size: int = 1000,
-                 own_thread: bool | None = None) -> None:
+    def __init__(self, run: Callable[[list[K]], Sequence[V | BaseException]], max_size: int = 1000) -> None:
         self.run = run
         self.max_size = max_size
-        # On PostgreSQL each kind of batch runs in a worker thread with its own pooled connection, so the
-        # token, entry, presence and hello batches (and the commands in the database thread) overlap their
-        # round trips. SQLite keeps every database call in the one thread: its writers lock the whole file.
-        if own_thread is None:
-            own_thread = connections["default"].vendor == "postgresql"
-        self.call = database_sync_to_async(run, thread_sensitive=not own_thread)
-        self.pending: list[tuple[K, asyncio.Future]] = []
-        self.flusher: asyncio.Task | None = None
+        # In the process's one database thread, like every other database call of the sockets. Worker threads
+        # with their own pooled connections were tried: the tests' event loops (one per test, each with its
+        # own executor) then kept pooled connections until the pool ran dry; and with a handful of queries
+        # per batch the thread no longer bounds a reconnect (bench/reconnect: the survivor's CPU per socket
+        # is the floor's).
+        self.call = database_sync_to_async(run)
 
     async def ask(self, key: K) -> V:
         future = asyncio.get_running_loop().create_future()
