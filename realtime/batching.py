@@ -40,6 +40,8 @@ class Batcher(Generic[K, V]):
         # per batch the thread no longer bounds a reconnect (bench/reconnect: the survivor's CPU per socket
         # is the floor's).
         self.call = database_sync_to_async(run)
+        self.pending: list[tuple[K, asyncio.Future]] = []
+        self.flusher: asyncio.Task | None = None
 
     async def ask(self, key: K) -> V:
         future = asyncio.get_running_loop().create_future()

@@ -121,6 +121,12 @@ def current_facts(meeting_id: int, seq: int | None) -> MeetingFacts | None:
     return facts
 
 
+def forget_all() -> None:
+    """Drop the facts remembered (tests: a fresh database may reuse a meeting id at the same seq)."""
+    with _facts_lock:
+        _facts.clear()
+
+
 def last_seqs(meeting_ids: set[int]) -> dict[int, int]:
     return dict(Meeting.objects.filter(pk__in=meeting_ids).values_list("pk", "last_seq"))
 

@@ -165,3 +165,12 @@ def resume(meeting_id: int, last_seq: int, audience: str, limit: int = REPLAY_LI
             return {"events": found, "seq": found[-1][0] if found else last_seq}
     seq, text = snapshot_text(meeting_id, audience, seq)
     return {"snapshot": text, "seq": seq}
+
+
+def forget_all() -> None:
+    """Drop what this process remembers (tests: a fresh database may reuse a meeting id at the same seq)."""
+    with _texts_lock:
+        _texts.clear()
+    with _events_lock:
+        _events.clear()
+        _event_texts.clear()
