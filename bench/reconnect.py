@@ -125,7 +125,7 @@ async def wait_all(members: list[Member], done, timeout: float) -> bool:
 
 
 async def scenario(ports: list[int], pids: list[int], meeting: int, tokens: list[str], chair_token: str | None,
-                   items: list[int], spread: float, interval: float) -> dict[str, Any]:
+                   items: list[int], spread: float, interval: float, profile: str | None = None) -> dict[str, Any]:
     def url(port: int, token: str) -> str:
         return f"ws://127.0.0.1:{port}/ws/meetings/{meeting}/?token={token}"
 
@@ -178,6 +178,9 @@ async def scenario(ports: list[int], pids: list[int], meeting: int, tokens: list
     await asyncio.sleep(3 * interval)
     victims = [m for m in members if m.fallback is not None]
     cpu1 = cpu_seconds(pids[0])
+    if profile:  # sample the survivor while the sockets come back (collapsed stacks)
+        subprocess.Popen([str(ROOT / ".venv" / "bin" / "py-spy"), "record", "-p", str(pids[0]), "-d", "12", "-r", "200",
+                          "-f", "raw", "--nonblocking", "-o", profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = time.perf_counter()
     os.kill(pids[1], signal.SIGKILL)
     back = await wait_all(victims, lambda m: len(m.ready_at) >= 2 or m.closed, 180)
@@ -214,7 +217,8 @@ def start_servers(root: Path, env: dict[str, str], count: int = 2) -> tuple[list
     return ports, servers
 
 
-def run_project(root: Path, db_name: str, clients: int, spread: float, interval: float) -> dict[str, Any]:
+def run_project(root: Path, db_name: str, clients: int, spread: float, interval: float,
+                profile: str | None = None) -> dict[str, Any]:
     db_url = scratch_db(PG, db_name)
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS, PHONGHOP_DATA_DIR=f"/tmp/{db_name}",
                DJANGO_SETTINGS_MODULE="config.settings", LOG_LEVEL="WARNING", PYTHONPATH=str(root))
@@ -225,7 +229,7 @@ def run_project(root: Path, db_name: str, clients: int, spread: float, interval:
     ports, servers = start_servers(root, env)
     try:
         result = asyncio.run(scenario(ports, [s.pid for s in servers], data["meeting"], data["tokens"],
-                                      data["chair"], data["items"], spread, interval))
+                                      data["chair"], data["items"], spread, interval, profile))
     finally:
         stop([s for s in servers if s.poll() is None])
     result["db_url"] = db_url
@@ -265,6 +269,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between the chair's moves")
     parser.add_argument("--db", default="phonghop_bench_reconnect", help="scratch database name (prefix)")
     parser.add_argument("--before", metavar="DIR", help="also run the project from this checkout, first")
+    parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--profile", metavar="FILE", help="py-spy the survivor for 12 s from the kill (this branch)")
     parser.add_argument("--replay-bytes", type=int, default=10_000, help="the floor's answer to a hello with a seq")
     args = parser.parse_args()
     raise_file_limit()
@@ -273,9 +279,11 @@ def main() -> None:
         before = run_project(Path(args.before), args.db + "_before", args.clients, args.spread, args.interval)
         before.pop("db_url")
         results["before"] = before
-    ours = run_project(ROOT, args.db, args.clients, args.spread, args.interval)
+    ours = run_project(ROOT, args.db, args.clients, args.spread, args.interval, args.profile)
     db_url = ours.pop("db_url")
     results["phonghop"] = ours
+    if args.no_floor:
+        return print(json.dumps(results, indent=2))
     floor = run_floor(db_url, args.clients, args.spread, ours["opening"]["snapshot_bytes"], args.replay_bytes)
     results["floor"] = floor
     f, o = floor["failover"], ours["failover"]

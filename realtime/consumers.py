@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
@@ -83,6 +84,16 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         # The socket's name in the presence rows and media sessions: unique across processes.
         self.channel_name = f"socket.{presence.SERVER_ID}.{next(_socket_ids)}"
         return await super().__call__(scope, receive, send)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first closes stale database connections, a hop to the one database thread for every
+        # message of every socket (connect, each frame, disconnect): during a mass reconnect those hops queued
+        # behind the batches (py-spy, bench/reconnect). Every database call here goes through
+        # database_sync_to_async, which closes stale connections itself, before and after.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # Connecting ----------------------------------------------------------------------------------
 
@@ -180,9 +191,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         try:
-            if wait:
+            if wait and self.queue.full():
                 await asyncio.wait_for(self.queue.put(text), self.replay_timeout)
             else:
+                # With room in the queue, no timer: wait_for costs a task per frame, and a replay to hundreds of
+                # returning sockets is thousands of frames.
                 self.queue.put_nowait(text)
         except (asyncio.QueueFull, TimeoutError):
             log.info("meeting %s: closing a socket of user %s that cannot keep up", self.meeting_id,
