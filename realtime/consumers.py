@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
@@ -24,7 +26,7 @@ from django.utils.translation import gettext as _
 from meetings.errors import ServiceError
 from meetings.services import live
 from operations import logs
-from realtime import fanout, presence, snapshot
+from realtime import fanout, opening, presence, snapshot
 from realtime.publish import audience_group, group_name
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,15 @@ class Window:
         return len(self.times) <= self.limit
 
 
+_socket_ids = itertools.count(1)
+
+
 class MeetingConsumer(AsyncWebsocketConsumer):
+    # No channel of its own on the channel layer: events reach a socket through its process's hub
+    # (realtime/fanout.py) and nothing sends to one socket by name. Channels gives every consumer a channel
+    # when a layer is configured, which on Redis meant a SUBSCRIBE and a reader task per socket, paid by
+    # every socket of a mass reconnect (issue 18). An alias that names no layer turns that off.
+    channel_layer_alias = "phonghop.sockets-need-no-channel"
     max_frame_bytes = 64 * 1024
     send_queue_size = 256
     command_rate = (20, 10.0)  # commands per window; more get a rate_limited reply
@@ -70,6 +80,21 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     replay_limit = snapshot.REPLAY_LIMIT
     replay_timeout = 30.0  # seconds a replay may wait for room in the send queue
     gap_grace = 0.5  # seconds an early event waits for the ones before it, before they are read from the log
+
+    async def __call__(self, scope, receive, send) -> None:
+        # The socket's name in the presence rows and media sessions: unique across processes.
+        self.channel_name = f"socket.{presence.SERVER_ID}.{next(_socket_ids)}"
+        return await super().__call__(scope, receive, send)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first closes stale database connections, a hop to the one database thread for every
+        # message of every socket (connect, each frame, disconnect): during a mass reconnect those hops queued
+        # behind the batches (py-spy, bench/reconnect). Every database call here goes through
+        # database_sync_to_async, which closes stale connections itself, before and after.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # Connecting ----------------------------------------------------------------------------------
 
@@ -94,7 +119,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHENTICATED)
         try:
-            self.access = await database_sync_to_async(live.socket_access)(user, self.meeting_id)
+            self.access = await opening.access(user, self.meeting_id)
         except ServiceError as e:
             return await self._refuse(CLOSE_NOT_FOUND if e.status == 404 else CLOSE_FORBIDDEN)
         self.commands = Window(*self.command_rate)
@@ -107,8 +132,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self.hub.join(group, self)
         await self.accept()
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
-        await database_sync_to_async(presence.register)(
-            self.channel_name, self.meeting_id, self.access.user_id, self.access.site_id)
+        await opening.register(self.channel_name, self.meeting_id, self.access.user_id, self.access.site_id)
         self.registered = True
         hub = presence.hub()
         hub.opened()
@@ -132,7 +156,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if self.registered:
             self.registered = False
             try:
-                await database_sync_to_async(presence.unregister)(self.channel_name)
+                await opening.unregister(self.channel_name)
             finally:
                 hub = presence.hub()
                 hub.closed()
@@ -171,9 +195,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         try:
-            if wait:
+            if wait and self.queue.full():
                 await asyncio.wait_for(self.queue.put(text), self.replay_timeout)
             else:
+                # With room in the queue, no timer: wait_for costs a task per frame, and a replay to hundreds of
+                # returning sockets is thousands of frames.
                 self.queue.put_nowait(text)
         except (asyncio.QueueFull, TimeoutError):
             log.info("meeting %s: closing a socket of user %s that cannot keep up", self.meeting_id,
@@ -231,10 +257,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
             return await self._error("bad_message", _("“last_seq” must be a whole number, 0 or more."))
         async with self.delivering:
-            found = await database_sync_to_async(snapshot.resume)(
-                self.meeting_id, last_seq, self.access.audience, self.replay_limit)
+            found, now = await opening.resume(self.meeting_id, last_seq, self.access.audience, self.replay_limit)
             await self._send_resume(found)
-            now = await database_sync_to_async(presence.presence_frame)(self.meeting_id, self.access.audience)
             await self._catch_up(now["seq"])
             await self._frame(now)
             await self._release_held()
@@ -413,7 +437,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             found = await database_sync_to_async(snapshot.resume)(self.meeting_id, 0, self.access.audience)
             return await self._send_resume(found)
         found = await database_sync_to_async(snapshot.events_after)(
-            self.meeting_id, self.last_sent, self.access.audience, upto - self.last_sent)
+            self.meeting_id, self.last_sent, self.access.audience, upto - self.last_sent, upto=upto)
         for seq, text, kind, data in found:
             if seq != self.last_sent + 1:
                 break

@@ -57,6 +57,22 @@ def unregister(channel_name: str) -> None:
     LiveConnection.objects.filter(channel_name=channel_name).delete()
 
 
+def register_many(sockets: list[tuple[str, int, int, int | None]]) -> list[None]:
+    """``register`` for the sockets that opened together (channel, meeting, user, site): one INSERT."""
+    now = timezone.now()
+    LiveConnection.objects.bulk_create(
+        [LiveConnection(channel_name=c, meeting_id=m, user_id=u, site_id=s, server=SERVER_ID, last_seen=now)
+         for c, m, u, s in sockets],
+        update_conflicts=True, unique_fields=["channel_name"],
+        update_fields=["meeting", "user", "site", "server", "last_seen"])
+    return [None] * len(sockets)
+
+
+def unregister_many(channel_names: list[str]) -> list[None]:
+    LiveConnection.objects.filter(channel_name__in=channel_names).delete()
+    return [None] * len(channel_names)
+
+
 def heartbeat(server: str = SERVER_ID) -> None:
     now = timezone.now()
     LiveConnection.objects.filter(server=server).update(last_seen=now)
@@ -85,11 +101,14 @@ def presence_frames(meeting_id: int) -> dict[str, dict[str, Any]]:
     return {EDITORS: {**members, "online": rows}, MEMBERS: members}
 
 
-def presence_frame(meeting_id: int, audience: str) -> dict[str, Any]:
-    """One socket's presence frame (after ``ready``); a delegate's costs a count, not the list."""
+def presence_frame(meeting_id: int, audience: str, seq: int | None = None) -> dict[str, Any]:
+    """One socket's presence frame (after ``ready``); a delegate's costs a count, not the list. ``seq``: the
+    meeting's last_seq when the caller has just read it."""
+    seq = current_seq(meeting_id) if seq is None else seq
     if audience == EDITORS:
-        return presence_frames(meeting_id)[EDITORS]
-    return {"type": "presence", "seq": current_seq(meeting_id), "connected": connected(meeting_id)}
+        rows = online(meeting_id)
+        return {"type": "presence", "seq": seq, "connected": len({r["user_id"] for r in rows}), "online": rows}
+    return {"type": "presence", "seq": seq, "connected": connected(meeting_id)}
 
 
 def claim_broadcast(meeting_id: int, gap: float) -> float:

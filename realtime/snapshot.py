@@ -79,10 +79,49 @@ def event_frame(seq: int, kind: str, data: dict[str, Any], at: str, audience: st
 
 
 def events_after(meeting_id: int, after: int, audience: str,
-                 limit: int = REPLAY_LIMIT) -> list[tuple[int, str, str, dict[str, Any]]]:
-    """Up to ``limit`` events with seq > ``after``, as (seq, frame text, kind, data) in order."""
-    rows = MeetingEvent.objects.filter(meeting_id=meeting_id, seq__gt=after).order_by("seq")[:limit]
-    return [(e.seq, event_frame(e.seq, e.type, e.data, e.at.isoformat(), audience), e.type, e.data) for e in rows]
+                 limit: int = REPLAY_LIMIT, upto: int | None = None) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """Up to ``limit`` events with seq > ``after``, as (seq, frame text, kind, data) in order. With ``upto`` (a
+    seq known to be committed), events already read by this process are taken from memory: an event never
+    changes once committed, and hundreds of reconnecting sockets ask for the same few."""
+    if upto is not None:
+        wanted = range(after + 1, min(upto, after + limit) + 1)
+        with _events_lock:
+            known = _events.get(meeting_id, {})
+            rows = [known.get(seq) for seq in wanted]
+        if all(row is not None for row in rows):
+            return [(seq, _event_text(meeting_id, seq, row, audience), row[0], row[1])
+                    for seq, row in zip(wanted, rows, strict=True)]
+    read = [(e.seq, (e.type, e.data, e.at.isoformat())) for e in
+            MeetingEvent.objects.filter(meeting_id=meeting_id, seq__gt=after).order_by("seq")[:limit]]
+    with _events_lock:
+        known = _events.setdefault(meeting_id, {})
+        _events.move_to_end(meeting_id)
+        known.update(read)
+        for seq in sorted(known)[:-CACHED_EVENTS] if len(known) > CACHED_EVENTS else ():
+            del known[seq]
+            for a in audiences.AUDIENCES:
+                _event_texts.pop((meeting_id, a, seq), None)
+        while len(_events) > CACHED_SNAPSHOTS:
+            gone, rows_gone = _events.popitem(last=False)
+            for seq in rows_gone:
+                for a in audiences.AUDIENCES:
+                    _event_texts.pop((gone, a, seq), None)
+    return [(seq, _event_text(meeting_id, seq, row, audience), row[0], row[1]) for seq, row in read]
+
+
+# Events read lately, per meeting: seq → (kind, data, at), and their frame text per audience.
+_events: collections.OrderedDict[int, dict[int, tuple[str, dict[str, Any], str]]] = collections.OrderedDict()
+_event_texts: dict[tuple[int, str, int], str] = {}
+_events_lock = threading.Lock()
+CACHED_EVENTS = REPLAY_LIMIT + 50  # per meeting: a replay's worth
+
+
+def _event_text(meeting_id: int, seq: int, row: tuple[str, dict[str, Any], str], audience: str) -> str:
+    key = (meeting_id, audience, seq)
+    text = _event_texts.get(key)
+    if text is None:
+        text = _event_texts[key] = event_frame(seq, row[0], row[1], row[2], audience)
+    return text
 
 
 def current_seq(meeting_id: int) -> int:
@@ -113,12 +152,25 @@ def snapshot_text(meeting_id: int, audience: str, seq: int) -> tuple[int, str]:
     return entry
 
 
-def resume(meeting_id: int, last_seq: int, audience: str, limit: int = REPLAY_LIMIT) -> dict[str, Any]:
-    """What ``hello`` gets: {"events": [(seq, text)...], "seq": n} or {"snapshot": state JSON text, "seq": n}."""
-    seq = current_seq(meeting_id)
+def resume(meeting_id: int, last_seq: int, audience: str, limit: int = REPLAY_LIMIT,
+           seq: int | None = None) -> dict[str, Any]:
+    """What ``hello`` gets: {"events": [(seq, text)...], "seq": n} or {"snapshot": state JSON text, "seq": n}.
+    ``seq``: the meeting's last_seq, read after the socket joined its groups (``realtime.opening`` reads it
+    once for a batch of sockets); without it, it is read here."""
+    if seq is None:
+        seq = current_seq(meeting_id)
     if 0 < last_seq <= seq and seq - last_seq <= limit:
-        found = events_after(meeting_id, last_seq, audience, limit + 50)
+        found = events_after(meeting_id, last_seq, audience, limit + 50, upto=seq)
         if all(e[0] == last_seq + 1 + i for i, e in enumerate(found)):
             return {"events": found, "seq": found[-1][0] if found else last_seq}
     seq, text = snapshot_text(meeting_id, audience, seq)
     return {"snapshot": text, "seq": seq}
+
+
+def forget_all() -> None:
+    """Drop what this process remembers (tests: a fresh database may reuse a meeting id at the same seq)."""
+    with _texts_lock:
+        _texts.clear()
+    with _events_lock:
+        _events.clear()
+        _event_texts.clear()

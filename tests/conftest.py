@@ -51,6 +51,16 @@ def _fast_password_hashing(settings):
     ]
 
 
+@pytest.fixture(autouse=True)
+def _nothing_remembered():
+    """Each test's database may give a meeting the id and seq a previous test's meeting had: start every test
+    as a server process starts on a database, remembering nothing (realtime/entry.py, realtime/snapshot.py)."""
+    from realtime import entry, snapshot
+
+    entry.forget_all()
+    snapshot.forget_all()
+
+
 # People and units --------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -35,3 +35,13 @@ def test_vote_bench_counts_every_ballot_once():
     assert (result["connected"], result["ballots_sent"], result["acknowledged"], result["refused"]) == (30, 30, 30, 0)
     assert result["result_reached_every_client"] and result["out_of_order"] == 0
     assert result["stored"]["participations"] == 30 and result["stored"]["result_cast"] == 30
+
+
+def test_reconnect_bench_brings_every_socket_back_at_the_last_seq():
+    result = run_bench("bench/reconnect.py", "--clients", "30", "--spread", "1", "--db", "phonghop_bench_reconnect_ci")
+    for side in ("phonghop", "floor"):
+        opening, failover = result[side]["opening"], result[side]["failover"]
+        assert (opening["ready"], failover["victims"], failover["back"], failover["dropped"]) == (30, 15, 15, 0)
+    failover = result["phonghop"]["failover"]
+    assert failover["all_at_last_seq"] and failover["at_last_seq"] == 30 and failover["gaps_or_repeats"] == 0
+    assert result["failover_p99_ratio_to_floor"] > 0
