@@ -206,13 +206,13 @@ class ApiToken(models.Model):
         tokens whose use is due to be noted. The same rules, the same answers, in the order of ``raws``."""
         hashes = [hash_token(raw) for raw in raws]
         found = {t.key_hash: t for t in cls.objects.select_related("user").filter(key_hash__in=set(hashes))}
-        now = timezone.now()
+        day = used_on(timezone.now())  # the day only, as ``touch`` notes it (docs/voting.md)
         valid = {h: t for h, t in found.items() if not t.expired and t.user.is_active}
-        due = [t for t in valid.values() if t.last_used_at is None or now - t.last_used_at >= cls.TOUCH_EVERY]
+        due = [t for t in valid.values() if t.last_used_at is None or t.last_used_at < day]
         if due:
-            ApiToken.objects.filter(pk__in=[t.pk for t in due]).update(last_used_at=now)
+            ApiToken.objects.filter(pk__in=[t.pk for t in due]).update(last_used_at=day)
             for t in due:
-                t.last_used_at = now
+                t.last_used_at = day
         # A User object per asker: sockets of the same token must not share (and mutate) one instance.
         return [copy.copy(valid[h].user) if h in valid else None for h in hashes]
 
