@@ -16,9 +16,9 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def open_as(browser, server, user, path, viewport=DESKTOP):
+def open_as(browser, server, user, path, viewport=DESKTOP, cookie=None):
     context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    context.add_cookies([session_cookie(user, server.url)])
+    context.add_cookies([cookie or session_cookie(user, server.url)])
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # "Close the vote?", "Announce the result?"
     page.goto(server.url + path)
@@ -42,13 +42,17 @@ def test_a_delegate_votes_on_a_phone_and_everyone_sees_the_result(council, peopl
 
     item = services.prepare(people["lan"], council, {"question": "Thông qua Nghị quyết về dự toán ngân sách năm 2027",
                                                      "secret": secret, "duration": 300})
-    server = DaphneServer(log_dir=tmp_path).start()
+    server = DaphneServer(log_dir=tmp_path)
+    # Every session is written before the server process opens the database (and before the browser's event
+    # loop runs in this thread): the pages then only read.
+    cookies = [session_cookie(people[name], server.url) for name in ("lan", "hoa", "lan")]
+    server.start()
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            console = open_as(browser, server, people["lan"], f"/live/{council.pk}/console/")
-            hoa = open_as(browser, server, people["hoa"], f"/live/{council.pk}/", viewport=PHONE)
-            screen = open_as(browser, server, people["lan"], f"/votes/{council.pk}/screen/")
+            console = open_as(browser, server, people["lan"], f"/live/{council.pk}/console/", cookie=cookies[0])
+            hoa = open_as(browser, server, people["hoa"], f"/live/{council.pk}/", viewport=PHONE, cookie=cookies[1])
+            screen = open_as(browser, server, people["lan"], f"/votes/{council.pk}/screen/", cookie=cookies[2])
             for page in (console, hoa, screen):
                 online(page)
             expect(hoa.get_by_test_id("vote-card")).to_be_hidden()  # a prepared vote is not shown to delegates
