@@ -51,6 +51,15 @@ def scratch_db(admin_url: str, name: str) -> str:
     return urlparse(admin_url)._replace(path=f"/{name}").geturl()
 
 
+def emptied_db(url: str) -> str:
+    """The database of ``url`` itself, emptied (its ``public`` schema dropped and made again): for a machine
+    where each engineer has one database of their own and may not create others."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return url
+
+
 def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,13 +1,20 @@
 """bench/vote: N delegates connected by socket cast their ballots within one second.
 
 Measures, on PostgreSQL and Redis: the time from sending ``vote.cast`` to its acknowledgement (p50 / p99
-/ max), the time until the last ballot is acknowledged, the time until the chair's live tally counts every
-ballot, and after the chair closes and announces the vote, the time until the result (``vote.published``)
-reaches every client; then counts the ballots stored. PostgreSQL and Redis must be running
-(PHONGHOP_TEST_PG, PHONGHOP_TEST_REDIS).
+/ max), the server CPU per ballot, the time until the last ballot is acknowledged, the time until the
+chair's live tally counts every ballot, and after the chair closes and announces the vote, the time until
+the close (``vote.closed``) and the result (``vote.published``) reach every client; then counts the
+ballots stored. PostgreSQL and Redis must be running (PHONGHOP_TEST_PG, PHONGHOP_TEST_REDIS).
 
     .venv/bin/python bench/vote.py --clients 1000 --processes 1
     .venv/bin/python bench/vote.py --clients 1000 --processes 2 --secret
+    .venv/bin/python bench/vote.py --clients 1000 --processes 1 --compare --rounds 2
+
+``--compare`` runs, in the same run and on the same meeting, a burst on the servers as they are and one
+with ``PHONGHOP_BALLOT_BATCH=0`` (a ballot per transaction, as before ballots were batched), on fresh
+servers each time, alternating which goes first from round to round; it prints each burst and the ratios.
+On a shared machine only figures from the same run compare (docs/benchmarks.md). ``--db URL`` uses that
+database, emptied, instead of creating a scratch database on the server of PHONGHOP_TEST_PG.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from harness import (
     BenchSocket,
     close_all,
     connect_all,
+    emptied_db,
     meeting_urls,
     origin_of,
     quantiles,
@@ -71,7 +79,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run_vote(urls: list[str], chair_url: str, item: int, window: float, server_pids: list[int]) -> dict:
+async def run_vote(urls: list[str], chair_url: str, item: int, window: float, server_pids: list[int],
+                   on_burst: Any = None) -> dict:
     clients = [Voter(u, origin_of(u)) for u in urls]
     tasks, connect_s = await connect_all(clients)
     connected = [c for c in clients if c.ready.is_set()]
@@ -95,10 +104,13 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
         sent[i] = time.perf_counter()
         acked[i] = await c.command(f"cast-{i}", "vote.cast", item_id=item, choices=[rng.choice(choices)])
 
+    watcher = on_burst() if on_burst else None
     cpu0 = [cpu_seconds(pid) for pid in server_pids]
     t0 = time.perf_counter()
     await asyncio.gather(*(cast(i, c, rng.uniform(0, window)) for i, c in enumerate(connected)))
     cpu1 = [cpu_seconds(pid) for pid in server_pids]
+    if watcher is not None:
+        watcher()
     ok = [i for i, (_t, r) in acked.items() if r.get("ok")]
     refused = [r for _t, r in acked.values() if not r.get("ok")]
     ack_ms = [(acked[i][0] - sent[i]) * 1000 for i in ok]
@@ -116,6 +128,7 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
     gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
     arrival_gaps = [b - a for (a, _f), (b, _g) in zip(frames, frames[1:], strict=False)]
 
+    t_close = time.perf_counter()
     _t, reply = await chair.command("close", "vote.close", item_id=item)
     if not reply.get("ok"):
         raise SystemExit(f"vote.close refused: {reply}")
@@ -124,7 +137,11 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
     if not reply.get("ok"):
         raise SystemExit(f"vote.publish refused: {reply}")
     await wait_all(connected, "vote.published")
+    closed_ms = [(c.events["vote.closed"] - t_close) * 1000 for c in connected if "vote.closed" in c.events]
     result_ms = [(c.events["vote.published"] - t_publish) * 1000 for c in connected if "vote.published" in c.events]
+    # From the chair's close to the announced result (the tally with its decision) at every client.
+    result_after_close = [(c.events["vote.published"] - t_close) * 1000 for c in connected
+                          if "vote.published" in c.events]
     await close_all(tasks)
     return {
         "connected": len(connected), "connect_s": round(connect_s, 1),
@@ -138,8 +155,10 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
         "chair_tally_frames": len(frames),
         "min_gap_between_tally_frames_ms": {"sent": round(min(gaps) * 1000, 1) if gaps else None,
                                             "received": round(min(arrival_gaps) * 1000, 1) if arrival_gaps else None},
+        "closed_at_every_client_after_close": quantiles(closed_ms) if closed_ms else None,
         "result_reached_every_client": len(result_ms) == len(connected),
         "result_after_publish": quantiles(result_ms) if result_ms else None,
+        "result_after_close": quantiles(result_after_close) if result_after_close else None,
         "out_of_order": sum(len(c.errors) for c in clients),
     }
 
@@ -155,6 +174,64 @@ def stored(db_url: str, item: int) -> dict:
             "result_cast": int(result[0]) if result[0] else None, "sentence": result[1]}
 
 
+MODES = {"batch": "1", "single": "0"}  # PHONGHOP_BALLOT_BATCH of the servers
+
+
+def burst(args: argparse.Namespace, env: dict[str, str], data: dict, item: int, mode: str, db_url: str) -> dict:
+    """One burst on fresh servers casting in ``mode``."""
+    env = dict(env, PHONGHOP_BALLOT_BATCH=MODES[mode])
+    ports, servers = start_daphnes(args.processes, env)
+    try:
+        urls = meeting_urls(ports, data["meeting"], data["tokens"])
+        chair_url = meeting_urls(ports[:1], data["meeting"], [data["chair"]])[0]
+        on_burst = (lambda: py_spy(args.py_spy, mode, item, [p.pid for p in servers])) if args.py_spy else None
+        result = asyncio.run(run_vote(urls, chair_url, item, args.window, [p.pid for p in servers], on_burst))
+        result["server_rss_mib"] = [round(rss_kib(p.pid) / 1024) for p in servers]
+    finally:
+        stop(servers)
+    result["stored"] = stored(db_url, item)
+    return {"mode": mode, "item": item, **result}
+
+
+def py_spy(folder: str, mode: str, item: int, pids: list[int]):
+    """Sample the servers during the burst (py-spy, installed apart: pip install py-spy); returns the stopper.
+    Sampling costs CPU: figures from such a run are for finding where the time goes, not for the table."""
+    import signal
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    spies = [subprocess.Popen([str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(pid), "--rate", "250",
+                               "--format", "raw", "--output", f"{folder}/{mode}-{item}-{pid}.txt", "--nonblocking"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in pids]
+    time.sleep(0.5)
+
+    def stop_spies() -> None:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+        for spy in spies:
+            spy.wait(30)
+    return stop_spies
+
+
+def ratios(results: list[dict]) -> dict:
+    """Batched against single, per round and over all rounds (medians of the rounds' figures)."""
+    import statistics
+
+    def figure(r: dict, name: str) -> float:
+        return r["ack"]["p99_ms"] if name == "ack_p99_ms" else r[name]
+
+    out: dict[str, Any] = {}
+    for name in ("server_cpu_ms_per_ballot", "ack_p99_ms", "all_acknowledged_after_s"):
+        pairs = []
+        singles = [r for r in results if r["mode"] == "single"]
+        batches = [r for r in results if r["mode"] == "batch"]
+        for s, b in zip(singles, batches, strict=False):
+            pairs.append(round(figure(s, name) / max(figure(b, name), 1e-9), 1))
+        out[name] = {"single": [figure(r, name) for r in singles], "batch": [figure(r, name) for r in batches],
+                     "single_over_batch": pairs,
+                     "median_single_over_batch": statistics.median(pairs) if pairs else None}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=1000)
@@ -162,30 +239,41 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=1.0, help="seconds over which the ballots are sent")
     parser.add_argument("--secret", action="store_true")
     parser.add_argument("--conn-max-age", type=int, default=0, help="DATABASE_CONN_MAX_AGE of the servers")
+    parser.add_argument("--mode", choices=sorted(MODES), default="batch", help="how the servers cast (without --compare)")
+    parser.add_argument("--compare", action="store_true", help="single and batch bursts in the same run")
+    parser.add_argument("--rounds", type=int, default=1, help="with --compare: pairs of bursts")
+    parser.add_argument("--db", help="use this (emptied) database instead of a scratch database")
+    parser.add_argument("--py-spy", help="folder for py-spy samples of the servers during each burst")
     args = parser.parse_args()
     raise_file_limit()
 
-    db_url = scratch_db(PG, "phonghop_bench_vote")
+    db_url = emptied_db(args.db) if args.db else scratch_db(PG, "phonghop_bench_vote")
     # A channel prefix of its own: other runs on the same Redis (bench/fanout) are left alone.
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS, CHANNEL_PREFIX=f"benchvote{os.getpid()}",
                PHONGHOP_DATA_DIR="/tmp/phonghop-bench-vote", DJANGO_SETTINGS_MODULE="config.settings",
                LOG_LEVEL="WARNING", DATABASE_CONN_MAX_AGE=str(args.conn_max_age), PHONGHOP_BALLOT_SECRET="ab" * 32)
-    print(f"setting up {args.clients} delegates ...", flush=True)
+    # Each round alternates which mode goes first, so a drift of the machine's load favours neither.
+    order = [m for k in range(args.rounds) for m in (("single", "batch") if k % 2 == 0 else ("batch", "single"))] \
+        if args.compare else [args.mode]
+    print(f"setting up {args.clients} delegates, {len(order)} votes ...", flush=True)
     setup = subprocess.run([sys.executable, str(ROOT / "bench" / "vote_setup.py"), str(args.clients),
-                            *(["--secret"] if args.secret else [])],
+                            *(["--secret"] if args.secret else []), "--votes", str(len(order))],
                            env=env, cwd=ROOT, check=True, capture_output=True, text=True)
     data = json.loads(setup.stdout)
-    ports, servers = start_daphnes(args.processes, env)
-    try:
-        urls = meeting_urls(ports, data["meeting"], data["tokens"])
-        chair_url = meeting_urls(ports[:1], data["meeting"], [data["chair"]])[0]
-        result = asyncio.run(run_vote(urls, chair_url, data["item"], args.window, [p.pid for p in servers]))
-        result["server_rss_mib"] = [round(rss_kib(p.pid) / 1024) for p in servers]
-    finally:
-        stop(servers)
-    result["stored"] = stored(db_url, data["item"])
-    print(json.dumps({"clients": args.clients, "processes": args.processes, "secret": args.secret,
-                      "conn_max_age": args.conn_max_age, **result}, indent=2, ensure_ascii=False))
+    head = {"clients": args.clients, "processes": args.processes, "secret": args.secret,
+            "conn_max_age": args.conn_max_age, "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "load_average_before": os.getloadavg()}
+    results = []
+    for mode, item in zip(order, data["items"], strict=True):
+        print(f"burst: {mode} (vote {item}), load average {os.getloadavg()} ...", flush=True)
+        result = burst(args, env, data, item, mode, db_url)
+        result["load_average_after"] = os.getloadavg()
+        results.append(result)
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    summary = {**head, "bursts": results}
+    if args.compare:
+        summary["ratios"] = ratios(results)
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -213,6 +213,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "phonghop@localhost"
 PHONGHOP_DAPHNE_TUNING = envbool("PHONGHOP_DAPHNE_TUNING", True)
 # Bytes a WebSocket may leave unread before it is dropped (it reconnects and resyncs); with the tuning only.
 PHONGHOP_SOCKET_UNSENT_LIMIT = envint("PHONGHOP_SOCKET_UNSENT_LIMIT", 4 * 1024 * 1024)
+# Ballots that reach a server process together are cast in one transaction (meetings/voting/batch.py); off (0)
+# only to measure a ballot per transaction, the path before, in the same run (bench/vote.py --compare).
+PHONGHOP_BALLOT_BATCH = envbool("PHONGHOP_BALLOT_BATCH", True)
 # Bytes a request body may have, except the document uploads (the PDF cap plus 1 MiB): larger is refused
 # (413) before it is read (config/request_limits.py). Django's own in-memory cap stays above it.
 PHONGHOP_MAX_REQUEST_BYTES = envint("PHONGHOP_MAX_REQUEST_BYTES", 1024 * 1024)

@@ -20,13 +20,14 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from meetings.errors import ServiceError
 from meetings.services import live
 from operations import logs
-from realtime import fanout, opening, presence, snapshot
+from realtime import batching, fanout, opening, presence, snapshot
 from realtime.publish import audience_group, group_name
 
 log = logging.getLogger(__name__)
@@ -290,7 +291,15 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return await self._reply(cid, live.error_reply(ServiceError(
                 _("Too many commands; wait a moment."), "rate_limited")))
         try:
-            reply = await database_sync_to_async(live.execute)(self.scope["user"], self.meeting_id, cid, name, args)
+            batch = live.BATCHES.get(name) if settings.PHONGHOP_BALLOT_BATCH else None
+            if batch is not None:
+                # With the same command from the process's other sockets (a burst of ballots): one transaction
+                # for those that arrive together, each answered after it commits (meetings/voting/batch.py).
+                reply = await batching.batcher(batch).ask(
+                    live.Batched(self.scope["user"], self.meeting_id, cid, name, args))
+            else:
+                reply = await database_sync_to_async(live.execute)(self.scope["user"], self.meeting_id, cid, name,
+                                                                   args)
         except Exception as e:
             # Answered all the same, and not stored: the client may send the same id again.
             live.report_failure(name, e)

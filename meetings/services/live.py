@@ -483,12 +483,32 @@ PRIVATE_ARGS: set[str] = set()
 REPLY_VIEWS: dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]] = {}
 
 
+@dataclass(frozen=True)
+class Batched:
+    """One socket command handed to its command's batch function (``BATCHES``) instead of ``execute``."""
+
+    user: User
+    meeting_id: int
+    command_id: str
+    name: str
+    args: dict[str, Any]
+
+
+# A command's batch function: the commands of that name that reach a server process together, run at once
+# (vote.cast: meetings/voting/batch.py). It returns one answer per command, in order, as ``execute`` would
+# have answered it: the reply (already through its reply view), or an exception for that sender alone.
+BatchFunction = Callable[[list[Batched]], list[dict[str, Any] | BaseException]]
+BATCHES: dict[str, BatchFunction] = {}
+
+
 def command(name: str, *, lock_meeting: bool = True, private_args: bool = False,
-            reply_view: Callable[[User, dict[str, Any]], dict[str, Any]] | None = None
+            reply_view: Callable[[User, dict[str, Any]], dict[str, Any]] | None = None,
+            batch: BatchFunction | None = None,
             ) -> Callable[[Callable[[Context, dict[str, Any]], None]], Callable[[Context, dict[str, Any]], None]]:
     """Register a socket command from a later feature (documents, votes, video): its AppConfig.ready
     imports the module that uses this decorator. The handler runs inside execute()'s transaction; a dict
-    it returns is added to the reply (and stored with it)."""
+    it returns is added to the reply (and stored with it). ``batch``: how the socket runs many of them at
+    once (the handler stays the one path of ``execute``, and the batch's fallback)."""
 
     def register(fn: Callable[[Context, dict[str, Any]], None]) -> Callable[[Context, dict[str, Any]], None]:
         if name in COMMANDS:
@@ -500,9 +520,16 @@ def command(name: str, *, lock_meeting: bool = True, private_args: bool = False,
             PRIVATE_ARGS.add(name)
         if reply_view is not None:
             REPLY_VIEWS[name] = reply_view
+        if batch is not None:
+            BATCHES[name] = batch
         return fn
 
     return register
+
+
+def view(user: User, name: str, reply: dict[str, Any]) -> dict[str, Any]:
+    """What the client is sent for a command's stored reply."""
+    return _view(user, name, reply)
 
 
 def _view(user: User, name: str, reply: dict[str, Any]) -> dict[str, Any]:
@@ -517,9 +544,10 @@ def error_reply(error: ServiceError) -> dict[str, Any]:
     return {"ok": False, "error": body}
 
 
-def _may_view(user: User, meeting: Meeting, participant: Participant | None) -> bool:
+def may_view(user: User, meeting: Meeting, participant: Participant | int | None) -> bool:
     """``permissions.can_view`` without its query in the common case (a burst of ballots): a participant sees
-    a meeting once it has been announced, as ``permissions.visible_meetings`` says."""
+    a meeting once it has been announced, as ``permissions.visible_meetings`` says. ``participant``: the
+    user's participant row in the meeting, or its id (a batch reads ids only), or None."""
     announced = meeting.status != S.DRAFT and not (meeting.status == S.CANCELLED and meeting.published_at is None)
     if participant is not None and user.is_active and announced:
         return True
@@ -548,7 +576,7 @@ RETRIES = 3
 RETRY_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
 
-def _lock_meeting(name: str, meeting_id: int) -> Meeting | None:
+def lock_meeting(name: str, meeting_id: int) -> Meeting | None:
     """The meeting row, locked in the order every command takes its locks: meeting first, then the rows of
     the feature (a vote's row). Commands that number events take ``FOR NO KEY UPDATE``: it serialises them,
     yet does not block the ``FOR KEY SHARE`` that a foreign key to the meeting takes when a row referring
@@ -569,14 +597,14 @@ def _lock_meeting(name: str, meeting_id: int) -> Meeting | None:
 def _execute_once(user: User, meeting_id: int, command_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
     try:
         with transaction.atomic():
-            meeting = _lock_meeting(name, meeting_id)
+            meeting = lock_meeting(name, meeting_id)
             if meeting is None:
                 return error_reply(NotFound())
             receipt = CommandReceipt.objects.filter(meeting=meeting, user=user, command_id=command_id).first()
             if receipt is not None:
                 return _view(user, receipt.name, receipt.reply)
             participant = meeting.participants.filter(user=user).first()
-            if not _may_view(user, meeting, participant):
+            if not may_view(user, meeting, participant):
                 raise NotFound()
             ctx = Context(user, meeting, participant, timezone.now())
             with events.recording() as recorded:

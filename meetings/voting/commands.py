@@ -4,7 +4,8 @@
 ``vote.cast`` does not lock the meeting row for update (it appends no event); its arguments (the choice)
 are private: never audited, stored or logged (``live.PRIVATE_ARGS``); its reply is stored without the
 voter's receipt codes, which ``services.reply_view`` adds when the reply is sent, the first time and on
-every retry of the same command id.
+every retry of the same command id. On the socket, the ballots that arrive together are cast in one
+transaction (``batch.cast_many``; ``PHONGHOP_BALLOT_BATCH=0`` casts each alone through this handler).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from meetings.services import live
 from meetings.services.live import Context
-from meetings.voting import services
+from meetings.voting import batch, services
 
 
 @live.command("vote.open")
@@ -40,7 +41,8 @@ def vote_publish(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     return {"item_id": item.pk}
 
 
-@live.command("vote.cast", lock_meeting=False, private_args=True, reply_view=services.reply_view)
+@live.command("vote.cast", lock_meeting=False, private_args=True, reply_view=services.reply_view,
+              batch=batch.cast_many)
 def vote_cast(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     return services.cast(ctx.user, ctx.meeting, ctx.participant, args.get("item_id"), args.get("choices"),
                          args.get("text", ""))

@@ -247,7 +247,7 @@ def _agenda_item(meeting: Meeting, spec: dict[str, Any]) -> int | None:
 
 def _locked_meeting(meeting: Meeting | int) -> Meeting:
     pk = meeting if isinstance(meeting, int) else meeting.pk
-    # FOR NO KEY UPDATE: serialises the organisers, never blocks a ballot's foreign keys (live._lock_meeting).
+    # FOR NO KEY UPDATE: serialises the organisers, never blocks a ballot's foreign keys (live.lock_meeting).
     found = Meeting.objects.select_for_update(no_key=True).filter(pk=pk).first()
     if found is None:
         raise NotFound()
@@ -474,11 +474,15 @@ def publish(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
 
 # Casting ---------------------------------------------------------------------------------------
 
+def check_item_id(item_id: Any) -> None:
+    if not isinstance(item_id, int) or isinstance(item_id, bool):
+        raise Invalid(_("“%(name)s” must be a whole number.") % {"name": "item_id"}, "bad_args", field="item_id")
+
+
 def _lock_shared(meeting: Meeting, item_id: Any, participant_id: int | None) -> tuple[VotingItem, Voter | None]:
     """The vote's row, locked against closing but not against other ballots (``FOR SHARE`` on PostgreSQL;
     SQLite has one writer at a time anyway), with the voter's row of its electorate: one query."""
-    if not isinstance(item_id, int) or isinstance(item_id, bool):
-        raise Invalid(_("“%(name)s” must be a whole number.") % {"name": "item_id"}, "bad_args", field="item_id")
+    check_item_id(item_id)
     items, voters = VotingItem._meta.db_table, Voter._meta.db_table
     lock = " FOR SHARE OF i" if connection.vendor == "postgresql" else ""
     found = list(VotingItem.objects.raw(
@@ -509,10 +513,41 @@ def _holder_name(voter: Voter | None) -> str | None:
 
 
 def _refuse_non_voter(voter: Voter | None) -> None:
-    holder = _holder_name(voter)
+    raise non_voter(_holder_name(voter))
+
+
+def non_voter(holder: str | None) -> Forbidden:
+    """The refusal of a ballot from someone without a voting right (``holder``: who holds their proxy)."""
     if holder is not None:
-        raise Forbidden(_("You gave your proxy to %(name)s, who votes for you.") % {"name": holder}, "proxy_given")
-    raise Forbidden(_("You have no voting right in this vote."), "not_a_voter")
+        return Forbidden(_("You gave your proxy to %(name)s, who votes for you.") % {"name": holder}, "proxy_given")
+    return Forbidden(_("You have no voting right in this vote."), "not_a_voter")
+
+
+# The checks a ballot passes, shared by ``cast`` and the socket's batches (batch.py): the same refusals, in
+# the same order, whichever path a ballot takes.
+
+def check_taking_ballots(meeting: Meeting, item: VotingItem, now: dt.datetime) -> None:
+    """Refuse a ballot unless the vote is open, the meeting in progress and the time not up."""
+    if item.status == V.PREPARED:
+        raise Invalid(_("This vote has not been opened yet."), "vote_not_open")
+    if item.status != V.OPEN:
+        raise Invalid(_("This vote is closed: no more ballots are taken."), "vote_closed")
+    if meeting.status != Meeting.Status.IN_PROGRESS:
+        raise Invalid(_("The meeting is not in progress."), "not_in_progress")
+    if item.deadline is not None and now > item.deadline:
+        raise Invalid(_("The time for this vote is up."), "vote_time_up")
+
+
+def check_ballot(question: opts.Question, choices: Any, text: Any, weight: int) -> opts.Ballot:
+    """The ballot as sent, checked against the question, with the voter's weight."""
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise Invalid(_("The opinion must be a text."), "bad_args", field="text")
+    try:
+        return question.check(choices, text, weight)
+    except VotingError as e:
+        raise _invalid(e, "choices") from None
 
 
 def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id: Any, choices: Any,
@@ -522,26 +557,12 @@ def cast(actor: User, meeting: Meeting, participant: Participant | None, item_id
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("voting.cast must run inside a transaction")
     item, voter = _lock_shared(meeting, item_id, participant.pk if participant else None)
-    if item.status == V.PREPARED:
-        raise Invalid(_("This vote has not been opened yet."), "vote_not_open")
-    if item.status != V.OPEN:
-        raise Invalid(_("This vote is closed: no more ballots are taken."), "vote_closed")
-    if meeting.status != Meeting.Status.IN_PROGRESS:
-        raise Invalid(_("The meeting is not in progress."), "not_in_progress")
     now = timezone.now()
-    if item.deadline is not None and now > item.deadline:
-        raise Invalid(_("The time for this vote is up."), "vote_time_up")
+    check_taking_ballots(meeting, item, now)
     if voter is None or voter.weight < 1:
         _refuse_non_voter(voter)
-    if text is None:
-        text = ""
-    if not isinstance(text, str):
-        raise Invalid(_("The opinion must be a text."), "bad_args", field="text")
     question = question_of(item)
-    try:
-        ballot = question.check(choices, text, voter.weight)
-    except VotingError as e:
-        raise _invalid(e, "choices") from None
+    ballot = check_ballot(question, choices, text, voter.weight)
     # Without a change allowed, the participation's unique constraint alone refuses a second ballot.
     previous = (Participation.objects.filter(item=item, participant_id=participant.pk).first()
                 if item.allow_change else None)
