@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import socket
 import statistics
@@ -76,9 +77,12 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
 def start_daphnes(count: int, env: dict[str, str]) -> tuple[list[int], list[subprocess.Popen]]:
     """``count`` Daphne processes serving the project, as ``phonghop start`` runs them; waits until they listen."""
     ports = [free_port() for _ in range(count)]
+    # BENCH_SERVER_LOG=folder keeps each server's output (by port), to see why a run went wrong.
+    folder = os.environ.get("BENCH_SERVER_LOG")
     servers = [subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                  "--websocket_connect_timeout", "60", "config.asgi:application"],
-                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=open(f"{folder}/daphne-{port}.log", "w") if folder else subprocess.DEVNULL)  # noqa: SIM115
                for port in ports]
     try:
         for port, proc in zip(ports, servers, strict=True):

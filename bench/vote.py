@@ -88,7 +88,7 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
     tasks.append(asyncio.create_task(chair.run()))
     await asyncio.wait_for(chair.ready.wait(), 60)
 
-    _t, reply = await chair.command("open", "vote.open", item_id=item)
+    _t, reply = await chair.command(f"open-{item}", "vote.open", item_id=item)
     if not reply.get("ok"):
         raise SystemExit(f"vote.open refused: {reply}")
     await wait_all(connected + [chair], "vote.opened")
@@ -102,7 +102,7 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
     async def cast(i: int, c: Voter, delay: float) -> None:
         await asyncio.sleep(delay)
         sent[i] = time.perf_counter()
-        acked[i] = await c.command(f"cast-{i}", "vote.cast", item_id=item, choices=[rng.choice(choices)])
+        acked[i] = await c.command(f"cast-{item}-{i}", "vote.cast", item_id=item, choices=[rng.choice(choices)])
 
     watcher = on_burst() if on_burst else None
     cpu0 = [cpu_seconds(pid) for pid in server_pids]
@@ -111,7 +111,7 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
     cpu1 = [cpu_seconds(pid) for pid in server_pids]
     if watcher is not None:
         watcher()
-    ok = [i for i, (_t, r) in acked.items() if r.get("ok")]
+    ok = [i for i, (_t, r) in acked.items() if r.get("ok") and r.get("item_id") == item]
     refused = [r for _t, r in acked.values() if not r.get("ok")]
     ack_ms = [(acked[i][0] - sent[i]) * 1000 for i in ok]
     last_sent = max(sent.values())
@@ -129,11 +129,11 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
     arrival_gaps = [b - a for (a, _f), (b, _g) in zip(frames, frames[1:], strict=False)]
 
     t_close = time.perf_counter()
-    _t, reply = await chair.command("close", "vote.close", item_id=item)
+    _t, reply = await chair.command(f"close-{item}", "vote.close", item_id=item)
     if not reply.get("ok"):
         raise SystemExit(f"vote.close refused: {reply}")
     t_publish = time.perf_counter()
-    _t, reply = await chair.command("publish", "vote.publish", item_id=item)
+    _t, reply = await chair.command(f"publish-{item}", "vote.publish", item_id=item)
     if not reply.get("ok"):
         raise SystemExit(f"vote.publish refused: {reply}")
     await wait_all(connected, "vote.published")
