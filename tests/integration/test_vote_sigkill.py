@@ -1,8 +1,9 @@
 """A Daphne process killed with SIGKILL in the middle of a burst of ballots loses no acknowledged ballot and
 counts none twice.
 
-Sixty delegates cast a secret ballot at once on process A; after a third of the acknowledgements, A is
-killed (SIGKILL: no cleanup, no flush). Then, on the database alone: every acknowledged ballot is there,
+Sixty delegates cast a secret ballot on process A within about a second and a half (each at its own moment,
+as in a real vote: ballots sent at the same instant are cast in one transaction and acknowledged together,
+meetings/voting/batch.py); after a third of the acknowledgements, A is killed (SIGKILL: no cleanup, no flush). Then, on the database alone: every acknowledged ballot is there,
 and every participation has its sealed ballot (a ballot is all or nothing). The clients that had no answer
 reconnect to process B and send the same command again, with the same id, as the live page does; the
 ballots that had committed before the kill are answered from the stored reply (same receipt codes),
@@ -30,6 +31,7 @@ from daphne_cluster import BIN, DAPHNE_OPTIONS, PG, REDIS, ROOT, admin_sql, free
 
 VOTERS = 60
 KILL_AFTER = 20  # acknowledgements
+SPREAD = 1.5  # seconds over which the ballots are sent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(240)]
 
@@ -96,9 +98,11 @@ class Voter:
         while json.loads(await asyncio.wait_for(self.ws.recv(), 60))["type"] != "ready":
             pass
 
-    async def cast(self, item: int) -> None:
-        """Send the ballot and wait for its answer; a dead connection leaves ``reply`` None."""
+    async def cast(self, item: int, delay: float = 0.0) -> None:
+        """Send the ballot (after ``delay`` seconds) and wait for its answer; a dead connection leaves ``reply``
+        None."""
         try:
+            await asyncio.sleep(delay)
             await self.ws.send(json.dumps({"type": "command", "id": self.cid, "name": "vote.cast",
                                            "args": {"item_id": item, "choices": [self.choice]}}))
             while True:
@@ -142,7 +146,7 @@ async def test_sigkill_in_a_burst_of_ballots_loses_no_acknowledged_ballot(cluste
 
     # The burst, and SIGKILL once a third of it has been acknowledged.
     process_a = cluster["procs"][0]
-    burst = [asyncio.create_task(v.cast(item)) for v in voters]
+    burst = [asyncio.create_task(v.cast(item, i * SPREAD / VOTERS)) for i, v in enumerate(voters)]
     while sum(v.reply is not None for v in voters) < KILL_AFTER:
         await asyncio.sleep(0.001)
     process_a.send_signal(signal.SIGKILL)
