@@ -69,11 +69,14 @@ def sequences() -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_column_or_order_links_a_voter_to_a_choice(council, people, units):
+@pytest.mark.parametrize("together", [False, True], ids=["one_by_one", "in_one_batch"])
+def test_no_column_or_order_links_a_voter_to_a_choice(council, people, units, together):
+    """``together``: the thirteen ballots reach the server at once and are cast in one transaction
+    (meetings/voting/batch.py), as a burst on the socket is."""
     from personas import make_user
 
     from meetings.services import live, participants
-    from meetings.voting import services
+    from meetings.voting import batch, services
     from meetings.voting.models import Participation, SealedBallot, SecretBallot, VotingItem
 
     lan, minh = people["lan"], people["minh"]
@@ -93,8 +96,11 @@ def test_no_column_or_order_links_a_voter_to_a_choice(council, people, units):
     voter_ids = {u.pk for u in voters} | {extra[-1].pk}
     participant_ids = set(council.participants.filter(user_id__in=voter_ids).values_list("pk", flat=True))
     receipts: dict[int, list[str]] = {}
-    for user, choice in zip(voters, PATTERN, strict=True):
-        reply = live.execute(user, council.pk, f"cast-{user.pk}", "vote.cast", {"item_id": item.pk, "choices": [choice]})
+    commands = [live.Batched(user, council.pk, f"cast-{user.pk}", "vote.cast", {"item_id": item.pk, "choices": [choice]})
+                for user, choice in zip(voters, PATTERN, strict=True)]
+    replies = batch.cast_many(commands) if together else [
+        live.execute(c.user, c.meeting_id, c.command_id, c.name, c.args) for c in commands]
+    for user, reply in zip(voters, replies, strict=True):
         assert reply["ok"], reply
         receipts[user.pk] = reply["receipts"]
     assert len(receipts[holder.user_id]) == 2
@@ -106,6 +112,10 @@ def test_no_column_or_order_links_a_voter_to_a_choice(council, people, units):
     boxes = during[sealed_table]
     assert len(boxes) == 14
     assert len({len(bytes(b["box"])) for b in boxes}) == 1  # one size: the length says nothing
+    if together:
+        # One transaction wrote them all, in the order of their random ids: not the voters' order.
+        by_place = [uuid.UUID(str(b["id"])).bytes for b in sorted(boxes, key=physical_key)]
+        assert by_place == sorted(by_place)
     for table, rows in during.items():
         for row in rows:
             blob = " ".join(text_of(v) for v in row.values())
@@ -186,5 +196,5 @@ def test_the_same_dump_on_postgresql_with_xmin_and_ctid():
          f"{Path(__file__)}::test_no_column_or_order_links_a_voter_to_a_choice"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert "postgresql:" in done.stdout and "1 passed" in done.stdout
+    assert done.stdout.count("postgresql:") == 2 and "2 passed" in done.stdout  # one by one, and in one batch
     print(json.dumps(done.stdout.strip().splitlines()[-3:], ensure_ascii=False))

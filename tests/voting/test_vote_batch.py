@@ -362,3 +362,82 @@ async def test_with_batching_off_each_ballot_is_cast_alone_and_answered_the_same
     assert reply["ok"] and len(reply["receipts"]) == 1
     assert await hoa.command("vote.cast", _id="hoa-1", item_id=item.pk, choices=["against"]) == reply
     assert await db(SealedBallot.objects.filter(item=item).count)() == 1
+
+
+# Locks (PostgreSQL) -------------------------------------------------------------------------------------
+
+def _in_thread(fn, *args):
+    """Run fn in a thread with its own database connection; the box holds its result or its exception."""
+    from django.db import connection
+
+    box: dict = {}
+
+    def run_it():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            box["error"] = e
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run_it, daemon=True)
+    thread.start()
+    return thread, box
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("command", ["vote.extend", "vote.close"])
+def test_the_chair_waits_for_a_batch_half_way_and_neither_deadlocks(council, people, monkeypatch, caplog, command):
+    """A batch is stopped half way (the meeting row held FOR KEY SHARE, the vote's row FOR SHARE, the boxes
+    sealed, nothing inserted), while the secretary prepares another vote (an event of the meeting commits) and
+    the chair extends or closes the vote: the chair waits for the batch (the vote's row) and both are answered;
+    a close counts every ballot of the batch."""
+    import time
+
+    from django.db import connection
+
+    from meetings.voting import secrecy
+    from meetings.voting import services as votes
+    from meetings.voting.models import VotingItem
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): row locks are what is tested")
+    item = opened(council, people, secret=True, duration=600)
+    half_way, go_on = threading.Event(), threading.Event()
+    real = secrecy.seal_ballot
+
+    def seal_and_pause(*args, **kwargs):
+        sealed = real(*args, **kwargs)
+        if not half_way.is_set():
+            half_way.set()
+            assert go_on.wait(60)
+        return sealed
+
+    monkeypatch.setattr(secrecy, "seal_ballot", seal_and_pause)
+    ballots = [(people[n], f"cast-{n}", {"item_id": item.pk, "choices": ["for"]}) for n in ("hoa", "binh", "tuan")]
+    batch_thread, batch_box = _in_thread(together, council, *ballots)
+    assert half_way.wait(60)
+    prepared, prepared_box = _in_thread(votes.prepare, people["lan"], council.pk, {"question": "Khác"})
+    prepared.join(60)
+    assert "value" in prepared_box, prepared_box
+    args = {"item_id": item.pk, "seconds": 60} if command == "vote.extend" else {"item_id": item.pk}
+    chair, chair_box = _in_thread(lambda: run(people["minh"], council, command, "chair-1", **args))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the chair waits for the batch's lock (observed, not timed)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database()")
+            if cursor.fetchone()[0] >= 1:
+                break
+        time.sleep(0.05)
+    go_on.set()
+    batch_thread.join(60)
+    chair.join(60)
+    assert all(a["ok"] for a in batch_box.get("value", [])) and len(batch_box["value"]) == 3, batch_box
+    assert chair_box.get("value", {}).get("ok"), chair_box
+    assert "transaction aborted" not in caplog.text and "the batch failed" not in caplog.text
+    item = VotingItem.objects.get(pk=item.pk)
+    if command == "vote.close":
+        assert item.status == "closed" and item.result["cast"] == 3
