@@ -274,6 +274,25 @@ def main() -> None:
     if args.compare:
         summary["ratios"] = ratios(results)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
+    print("\n".join(markdown_rows(summary)))
+
+
+def markdown_rows(summary: dict) -> list[str]:
+    """The bursts as rows of docs/benchmarks.md's table (issue 14)."""
+    rows = []
+    for r in summary["bursts"]:
+        ack, result = r["ack"], r.get("result_after_close") or {}
+        s = r["stored"]
+        stored = (f"{s['participations']} participations" + (f", {s['secret_ballots']} secret ballots" if summary["secret"] else "")
+                  + (" (= acknowledged)" if s["participations"] == r["acknowledged"] else " (≠ acknowledged!)"))
+        rows.append(f"| {summary['processes']} | {'secret' if summary['secret'] else 'named'} | {r['mode']} | "
+                    f"{r['acknowledged']}/{r['ballots_sent']} in {r['send_window_s']} s | "
+                    f"{ack['p50_ms']:,.0f} / {ack['p99_ms']:,.0f} / {ack['max_ms']:,.0f} ms | "
+                    f"{r['all_acknowledged_after_s']} s | {r['server_cpu_ms_per_ballot']} ms | "
+                    f"+{r['chair_tally_after_last_ack_ms']} ms | "
+                    f"{result.get('p50_ms', '–')} / {result.get('p99_ms', '–')} / {result.get('max_ms', '–')} ms | "
+                    f"{stored} |")
+    return rows
 
 
 if __name__ == "__main__":
