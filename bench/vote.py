@@ -104,6 +104,10 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
         sent[i] = time.perf_counter()
         acked[i] = await c.command(f"cast-{item}-{i}", "vote.cast", item_id=item, choices=[rng.choice(choices)])
 
+    # What the servers spend with the sockets open and nothing sent (a second), to tell from the ballots' cost.
+    idle0 = [cpu_seconds(pid) for pid in server_pids]
+    await asyncio.sleep(1.0)
+    idle_ms = sum(cpu_seconds(pid) - a for pid, a in zip(server_pids, idle0, strict=True)) * 1000
     watcher = on_burst() if on_burst else None
     cpu0 = [cpu_seconds(pid) for pid in server_pids]
     t0 = time.perf_counter()
@@ -149,6 +153,7 @@ async def run_vote(urls: list[str], chair_url: str, item: int, window: float, se
         "send_window_s": round(last_sent - t0, 2),
         "ack": quantiles(ack_ms),
         "server_cpu_ms_per_ballot": round(sum(b - a for a, b in zip(cpu0, cpu1, strict=True)) * 1000 / max(1, len(ok)), 2),
+        "server_cpu_idle_ms_per_s": round(idle_ms, 1),
         "all_acknowledged_after_s": round(last_ack - t0, 2),
         "chair_tally_complete_after_s": round(full - t0, 2) if full else None,
         "chair_tally_after_last_ack_ms": round((full - last_ack) * 1000, 1) if full else None,

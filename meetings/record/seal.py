@@ -64,11 +64,13 @@ def _write_links(links: list[tuple[int, int, str]]) -> None:
                            f"WHERE {table}.id = v.id", [x for link in chunk for x in link])
 
 
-def seal_after_commit() -> None:
-    def run() -> None:
-        try:
-            seal_audit_trail()
-        except Exception:  # the entry is committed; the next seal or verify_record seals it
-            log.exception("sealing the audit trail failed")
+def seal_audit_trail_logged() -> None:
+    """``seal_audit_trail`` after a commit: a failure is logged, not raised (the entries are committed)."""
+    try:
+        seal_audit_trail()
+    except Exception:  # the entry is committed; the next seal or verify_record seals it
+        log.exception("sealing the audit trail failed")
 
-    transaction.on_commit(run)
+
+def seal_after_commit() -> None:
+    transaction.on_commit(seal_audit_trail_logged)

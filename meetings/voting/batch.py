@@ -29,13 +29,17 @@ than the path without it.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import datetime as dt
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.db import OperationalError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -90,6 +94,72 @@ def electorate(item: VotingItem) -> Electorate:
 def forget(item_id: int) -> None:
     """Drop a vote's cached electorate (it is no longer open)."""
     _electorates.pop(item_id, None)
+
+
+# The audit trail's seal, off the ballots' path --------------------------------------------------------
+
+class Sealer:
+    """Per event loop: seals the audit trail after the batches commit, in a worker thread of its own (with its
+    own pooled connection), one seal at a time. The batches' database thread goes on to the next batch (and the
+    replies of this one leave) instead of waiting for the seal, and the batches that commit while a seal runs
+    share the next one. An entry stays unsealed only until then; after a crash in between, the next seal or
+    ``verify_record`` seals it (meetings/record/seal.py)."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task | None = None
+        self.again = False
+
+    def request(self) -> None:
+        if self.task is not None:
+            self.again = True
+            return
+        # A fresh context, as the tally's task has (tally.Hub.touch): not the batch's sync_to_async marks.
+        self.task = asyncio.get_running_loop().create_task(self._run(), context=contextvars.Context())
+
+    async def drain(self) -> None:
+        while self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        run = database_sync_to_async(_seal_off_thread, thread_sensitive=False)
+        try:
+            while True:
+                self.again = False
+                await run()
+                if not self.again:
+                    return
+        finally:
+            self.task = None
+
+
+def _seal_off_thread() -> None:
+    try:
+        seal.seal_audit_trail()
+    except Exception:  # the entries are committed; the next seal or verify_record seals them
+        log.exception("sealing the audit trail failed")
+    finally:
+        connection.close()  # back to the pool: this worker thread may not run again soon
+
+
+_sealers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Sealer] = weakref.WeakKeyDictionary()
+
+
+def sealer(loop: asyncio.AbstractEventLoop | None = None) -> Sealer:
+    loop = loop or asyncio.get_running_loop()
+    if loop not in _sealers:
+        _sealers[loop] = Sealer()
+    return _sealers[loop]
+
+
+def seal_soon() -> None:
+    """After a batch commits. Without a server loop (a batch run outside a server: tests, commands), at once."""
+    from meetings.voting.tally import _server_loop
+
+    loop = _server_loop()
+    if loop is None:
+        seal.seal_audit_trail_logged()
+        return
+    loop.call_soon_threadsafe(lambda: sealer(loop).request(), context=contextvars.Context())
 
 
 # One batch -------------------------------------------------------------------------------------------
@@ -295,7 +365,7 @@ def _write(meeting: Meeting, ballots: list[_Ballot]) -> None:
             [[b.cmd.user.pk, "vote.change" if b.previous else "vote.cast", meeting.pk, f"vote {b.item.pk}", {}, now, ""]
              for b in cast])
     if cast:
-        seal.seal_after_commit()
+        transaction.on_commit(seal_soon)
     for b in cast:
         b.reply = {"ok": True, "seq": None, "item_id": b.item.pk, "secret": b.item.secret, "voted": True,
                    "weight": b.weight, "changed": b.previous is not None}

@@ -47,9 +47,10 @@ def council(published, people, units):
 @pytest.fixture
 async def connect(app, tokens):  # noqa: F811  (the fixtures imported above)
     """connect(name, meeting) → an open, resumed socket Client (rt_fixtures.socket_clients); at the end, the
-    pending tally frames are awaited too."""
-    from meetings.voting import tally
+    pending tally frames and audit seals are awaited too."""
+    from meetings.voting import batch, tally
 
     async with socket_clients(app, tokens) as connect:
         yield connect
         await tally.hub().drain()
+        await batch.sealer().drain()

@@ -310,7 +310,8 @@ async def test_ballots_from_many_sockets_arriving_together_are_each_acknowledged
     until all the others have reached the server, so those are cast together. Each socket gets its own reply
     (its own receipt codes), the guest alone is refused, each ballot is stored once, and after the result is
     announced each voter finds their codes with their choice."""
-    from meetings.voting import services
+    from meetings.models import AuditEntry
+    from meetings.voting import batch, services
     from meetings.voting.models import Participation, SealedBallot
     from realtime import batching
 
@@ -339,6 +340,11 @@ async def test_ballots_from_many_sockets_arriving_together_are_each_acknowledged
     if secret:
         codes = [replies[n]["receipts"] for n in voters]
         assert all(len(c) == 1 for c in codes) and len({c[0] for c in codes}) == 4
+    # The audit trail: one entry per ballot, no arguments, each sealed into the chain once the seal has run.
+    await batch.sealer().drain()
+    entries = await db(lambda: list(AuditEntry.objects.filter(action="vote.cast", target=f"vote {item.pk}")
+                                    .values_list("data", "chain_index")))()
+    assert len(entries) == 4 and all(data == {} and index is not None for data, index in entries)
     await minh.ok("vote.close", item_id=item.pk)
     await minh.ok("vote.publish", item_id=item.pk)
     closed = await db(lambda: type(item).objects.get(pk=item.pk))()
