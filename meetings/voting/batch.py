@@ -16,8 +16,8 @@ and the same errors, in far fewer round trips:
 - one ``INSERT ... ON CONFLICT DO NOTHING`` for the participations (the unique constraint still decides who
   has voted, across processes), one for the sealed boxes, one for the audit entries, one for the command
   receipts of every answered ballot, refusals included;
-- after commit: one seal of the audit trail, one nudge of each vote's coalesced tally, then each sender's
-  own reply (its receipt codes, which never leave the process otherwise).
+- after commit: one nudge of each vote's coalesced tally, then each sender's own reply (its receipt codes,
+  which never leave the process otherwise); the audit trail is sealed off this thread (``Sealer``).
 
 A ballot refused (no voting right, an invalid choice, a second ballot) is refused alone and its refusal is
 stored, as ``execute`` stores it; an unexpected error in one ballot (sealing it) is that sender's alone
