@@ -68,6 +68,13 @@ STRINGS = {
     "start_recording": _("Start recording"),
     "stop_recording": _("Stop recording"),
     "action_failed": _("The action could not be done."),
+    "state_video": _("In the video"),
+    "state_weak": _("Weak link"),
+    "state_online": _("Connected, not in the video"),
+    "state_offline": _("Not connected"),
+    "roster_summary": _("%(video)s in the video · %(online)s connected · %(total)s sites"),
+    "roster_empty": _("No site matches."),
+    "show_site": _("Show %(name)s in the grid"),
 }
 
 
@@ -99,11 +106,23 @@ def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
             # delegate at a remote site. A delegate's tablet in the hall only watches unless ticked.
             "publish_default": bool(roles & {"site_operator", "chair"}) or at_remote_site,
             "controls": bool(roles & {"chair", "secretary"}),
+            # The chair's and secretary's list of every site the meeting expects, connected or not:
+            # a province briefs 60–170 communes and the chair must see which are missing.
+            "roster": _roster(meeting) if roles & {"chair", "secretary"} else [],
         },
         "strings": {key: str(value) for key, value in STRINGS.items()},
         "room_url": reverse("live-room", args=[meeting.pk]) if access.participant_id or access.editor else None,
         "recordings_url": reverse("briefing-recordings", args=[meeting.pk]),
     })
+
+
+def _roster(meeting: Meeting) -> list[dict[str, object]]:
+    """The main site first, then the meeting's remote sites by name (Vietnamese collation is not needed to
+    find a commune: the page searches without diacritics)."""
+    sites = sorted(meeting.remote_sites.exclude(pk=meeting.host_unit_id).values_list("pk", "name"),
+                   key=lambda row: row[1].casefold())
+    main = [(meeting.host_unit_id, meeting.host_unit.name)] if meeting.host_unit_id else []
+    return [{"site": pk, "name": name} for pk, name in [*main, *sites]]
 
 
 def _recordings_dir(meeting_id: int) -> Path:

@@ -42,7 +42,18 @@ const state = {
   wantedView: [],
   viewTimer: null,
   viewSentAt: 0,
+  online: new Set(), // sites with a meeting socket open (presence; the chair's and secretary's pages only)
+  search: "",
+  filter: "all",
+  found: null, // the site the chair picked in the list: its tile is marked until another is picked
+  rosterShown: "",
 };
+
+// The chair's and secretary's list of every site the meeting expects (main site first, then by name).
+const roster = media.roster || [];
+const rosterNames = new Map(roster.map((row) => [row.site, row.name]));
+const WEAK_LOSS = 0.05; // a site losing this share of its packets on the way in is marked as a weak link
+const WEAK_RTT_MS = 400;
 
 // The socket --------------------------------------------------------------------------------------
 
@@ -55,6 +66,11 @@ const socket = new MeetingSocket(socketUrl(config.meeting_id), {
   onState: (s) => renderHeader(s),
   onFrame: (frame) => {
     if (frame.type === "media") onMedia(frame);
+  },
+  onPresence: (frame) => {
+    if (!frame.online) return; // a delegate's page gets a count only
+    state.online = new Set(frame.online.map((row) => row.site_id).filter((site) => site != null));
+    render();
   },
 });
 socket.connect();
@@ -79,6 +95,7 @@ function onMedia(frame) {
     case "quality":
       state.quality = frame.sites || {};
       renderQuality();
+      renderRoster();
       break;
     case "replaced":
       toast(t("replaced"));
@@ -295,7 +312,36 @@ async function toggleScreen() {
 
 function siteName(site) {
   const row = state.layout && state.layout.sites.find((s) => s.site === site);
-  return row && row.name ? row.name : `#${site}`;
+  return row && row.name ? row.name : rosterNames.get(site) || `#${site}`;
+}
+
+// Where a site stands, as the chair needs to know it: in the video (its link good or weak), connected to
+// the meeting but not in the video, or not connected at all.
+function siteState(site) {
+  if (state.layout && state.layout.sites.some((row) => row.site === site)) {
+    const q = state.quality[String(site)];
+    const weak = q && ((q.loss_up != null && q.loss_up >= WEAK_LOSS) || (q.rtt_ms != null && q.rtt_ms >= WEAK_RTT_MS));
+    return weak ? "weak" : "video";
+  }
+  return state.online.has(site) ? "online" : "offline";
+}
+
+// Search without diacritics: "dong hy" finds "Xã Đồng Hỷ".
+const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
+
+function rosterSites() {
+  const sites = roster.map((row) => row.site);
+  const listed = new Set(sites);
+  for (const row of state.layout ? state.layout.sites : []) if (!listed.has(row.site)) sites.push(row.site);
+  return sites;
+}
+
+function matches(site) {
+  const st = siteState(site);
+  if (state.filter === "offline" && st !== "offline") return false;
+  if (state.filter === "online" && st === "offline") return false;
+  if (state.filter === "weak" && st !== "weak") return false;
+  return !state.search || fold(siteName(site)).includes(state.search);
 }
 
 // A slot's <video>: made once and kept, so playback never restarts; it shows what the slot receives now.
@@ -323,10 +369,13 @@ function tile(site, { large = false } = {}) {
   const layout = state.layout;
   const video = videoFor(site);
   const muted = layout.muted.includes(site);
+  const st = siteState(site);
+  const inBriefing = st === "video" || st === "weak";
   const classes = ["tile"];
   if (layout.speaker === site) classes.push("is-speaking");
   if (layout.spotlight === site) classes.push("is-spotlight");
-  const actions = media.controls
+  if (state.found === site) classes.push("is-found");
+  const actions = media.controls && inBriefing
     ? el(
         "div",
         { class: "tile__actions" },
@@ -338,8 +387,8 @@ function tile(site, { large = false } = {}) {
     : null;
   return el(
     "figure",
-    { class: classes.join(" "), dataset: { site, large: large ? "yes" : "no", testid: `tile-${site}` } },
-    video || el("p", { class: "tile__placeholder" }, large ? t("no_video") : t("not_shown")),
+    { class: classes.join(" "), dataset: { site, large: large ? "yes" : "no", state: st, testid: `tile-${site}` } },
+    video || el("p", { class: "tile__placeholder" }, !inBriefing ? t(`state_${st}`) : large ? t("no_video") : t("not_shown")),
     el(
       "figcaption",
       { class: "tile__label" },
@@ -348,7 +397,8 @@ function tile(site, { large = false } = {}) {
       site === layout.chair_site ? el("span", { class: "tile__badge" }, t("chair_here")) : null,
       layout.speaker === site ? el("span", { class: "tile__badge tile__badge--speaking" }, t("speaking")) : null,
       muted ? el("span", { class: "tile__badge tile__badge--muted" }, t("muted_by_chair")) : null,
-      media.controls ? el("span", { class: "tile__quality", dataset: { quality: site } }, qualityText(site)) : null,
+      media.controls && st === "weak" ? el("span", { class: "tile__badge tile__badge--state" }, el("span", { class: "dot dot--weak" }), t("state_weak")) : null,
+      media.controls && inBriefing ? el("span", { class: "tile__quality", dataset: { quality: site } }, qualityText(site)) : null,
     ),
     actions,
   );
@@ -376,24 +426,38 @@ function selfTile() {
   );
 }
 
+// The sites the grid pages through, after the stage's: for the chair and the secretary every site the
+// meeting expects that the list's search and filter keep (so searching the list also finds the tile);
+// for everyone else the sites in the briefing.
+function gridSites(stageSites) {
+  const mine = media.site;
+  const all = roster.length ? rosterSites().filter(matches) : state.layout.sites.map((row) => row.site);
+  return all.filter((s) => s !== mine && !stageSites.includes(s));
+}
+
+function stageOf(layout) {
+  return [...new Set([layout.chair_site, layout.spotlight, layout.speaker])]
+    .filter((s) => s != null && s !== media.site && layout.sites.some((row) => row.site === s))
+    .slice(0, 2);
+}
+
 function render() {
   renderControls();
+  renderRoster();
   const layout = state.layout;
   if (!layout) return;
-  const mine = media.site;
   // Everyone sees the chair's site and the speaker (or the spotlighted site) large.
-  const stageSites = [...new Set([layout.chair_site, layout.spotlight, layout.speaker])]
-    .filter((s) => s != null && s !== mine && layout.sites.some((row) => row.site === s))
-    .slice(0, 2);
+  const stageSites = stageOf(layout);
   const screens = layout.video.filter((slot) => slot.label === "screen" && state.streams.has(slot.mid));
   $("stage").replaceChildren(...screens.map(screenTile), ...stageSites.map((s) => tile(s, { large: true })));
 
-  const others = layout.sites.map((row) => row.site).filter((s) => s !== mine && !stageSites.includes(s));
+  const others = gridSites(stageSites);
   const pages = Math.max(1, Math.ceil(others.length / PAGE_SIZE));
   state.page = Math.min(state.page, pages - 1);
   const shown = others.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE);
   $("pager").hidden = pages <= 1;
   $("page-label").textContent = t("page", { page: state.page + 1, pages });
+  Object.assign($("page-label").dataset, { page: state.page + 1, pages });
   $("site-grid").replaceChildren(...(state.joined && state.publish ? [selfTile()] : []), ...shown.map((s) => tile(s)));
 
   // A <video> moved to another place in the page is paused by the browser: start it again.
@@ -403,7 +467,8 @@ function render() {
 
   // Tell the server which sites this page shows, so they get the free slots. At most one "view" per
   // VIEW_EVERY_MS: a burst of sites joining must not spend the socket's frame allowance (60 per 10 s).
-  state.wantedView = shown;
+  // Only sites in the briefing have media to receive; a page of not-connected communes asks for none.
+  state.wantedView = shown.filter((s) => layout.sites.some((row) => row.site === s));
   if (JSON.stringify(shown) !== state.lastView && state.pc && !state.viewTimer) {
     const due = Math.max(0, state.viewSentAt + VIEW_EVERY_MS - Date.now());
     state.viewTimer = setTimeout(sendView, due);
@@ -420,6 +485,59 @@ function render() {
     const stream = state.streams.get(slot.mid) || null;
     if (audio.srcObject !== stream) audio.srcObject = stream;
   }
+}
+
+// The list of every site, its state and the search ----------------------------------------------------
+
+function renderRoster() {
+  const list = $("roster-list");
+  if (!list || !roster.length) return;
+  const sites = rosterSites();
+  const states = new Map(sites.map((s) => [s, siteState(s)]));
+  const count = (pred) => sites.filter((s) => pred(states.get(s))).length;
+  const summary = t("roster_summary", {
+    video: count((st) => st === "video" || st === "weak"),
+    online: count((st) => st !== "offline"),
+    total: sites.length,
+  });
+  const shown = sites.filter(matches);
+  // Rebuilt only when something the list shows changed: quality frames come every 2 s and a rebuild
+  // would take the keyboard focus away from a row.
+  const signature = JSON.stringify([summary, shown.map((s) => [s, states.get(s)]), state.found]);
+  if (signature === state.rosterShown) return;
+  state.rosterShown = signature;
+  $("roster-summary").textContent = summary;
+  list.replaceChildren(
+    ...shown.map((site) => {
+      const st = states.get(site);
+      return el("li", { dataset: { site, state: st, testid: `roster-${site}` } },
+        el("button", { type: "button", class: state.found === site ? "is-found" : "", title: t("show_site", { name: siteName(site) }),
+          onclick: () => showSite(site) },
+          el("span", { class: `dot dot--${st}`, "aria-hidden": "true" }),
+          el("span", { class: "roster__name" }, siteName(site)),
+          el("span", { class: "roster__state" }, t(`state_${st}`))));
+    }),
+  );
+  if (!shown.length) list.append(el("li", { class: "roster__empty" }, t("roster_empty")));
+}
+
+// The chair picked a site in the list: turn the grid to the page that holds it.
+function showSite(site) {
+  state.found = site;
+  if (state.layout) {
+    const index = gridSites(stageOf(state.layout)).indexOf(site);
+    if (index >= 0) state.page = Math.floor(index / PAGE_SIZE);
+  }
+  render();
+  const node = document.querySelector(`[data-testid="tile-${site}"]`);
+  if (node) node.scrollIntoView({ block: "nearest" });
+}
+
+function onRosterFilter() {
+  state.search = fold($("roster-search").value.trim());
+  state.filter = $("roster-filter").value;
+  state.page = 0;
+  render();
 }
 
 function sendView() {
@@ -504,11 +622,15 @@ $("page-next").addEventListener("click", () => {
   state.page += 1;
   render();
 });
+$("roster-search")?.addEventListener("input", onRosterFilter);
+$("roster-filter")?.addEventListener("change", onRosterFilter);
+renderRoster(); // the chair sees who is missing before joining the video
 $("toggle-recording")?.addEventListener("click", () => send({ action: "record", on: !(state.layout && state.layout.recording) }));
 
 // For the browser tests and for support staff: what this screen receives, from getStats.
 window.briefing = {
   layout: () => state.layout,
+  siteState: (site) => siteState(site),
   offers: () => state.offers,
   async stats() {
     if (!state.pc) return [];
