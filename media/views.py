@@ -21,6 +21,7 @@ from frontend.language import vietnamese_by_default
 from meetings.errors import Forbidden, NotFound
 from meetings.models import Meeting
 from meetings.services import live
+from meetings.textsearch import sort_key
 
 # Strings the page script shows, translated here and handed to it as JSON.
 STRINGS = {
@@ -117,10 +118,9 @@ def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 def _roster(meeting: Meeting) -> list[dict[str, object]]:
-    """The main site first, then the meeting's remote sites by name (Vietnamese collation is not needed to
-    find a commune: the page searches without diacritics)."""
+    """The main site first, then the meeting's remote sites in Vietnamese dictionary order (Đ after D)."""
     sites = sorted(meeting.remote_sites.exclude(pk=meeting.host_unit_id).values_list("pk", "name"),
-                   key=lambda row: row[1].casefold())
+                   key=lambda row: sort_key(row[1]))
     main = [(meeting.host_unit_id, meeting.host_unit.name)] if meeting.host_unit_id else []
     return [{"site": pk, "name": name} for pk, name in [*main, *sites]]
 

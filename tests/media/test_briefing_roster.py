@@ -32,11 +32,12 @@ def province_briefing():
     from accounts.models import Unit, User
     from meetings.models import LiveConnection, Meeting
     from meetings.services import meetings
+    from meetings.textsearch import sort_key
 
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115 (closed with the process)
     briefing = Meeting.objects.get(title__startswith="Giao ban trực tuyến")
     briefing = meetings.change_status(briefing.secretary, briefing, "in_progress")
-    sites = list(briefing.remote_sites.order_by("name"))
+    sites = sorted(briefing.remote_sites.all(), key=lambda s: sort_key(s.name))  # the list's order
     operator = User.objects.get(username="diemcau.xa-dong-hy")
     real = operator.unit
     simulated = [s for s in sites if s.pk != real.pk][:SIMULATED_ONLINE]
@@ -149,6 +150,9 @@ def test_the_chair_sees_every_site_searches_them_and_pages_through_them(province
             assert len(seen) == len(set(seen)), "no site on two pages"
             assert set(seen) | stage | {meeting.host_unit_id} >= expected - {None}
 
+            # The list reads in dictionary order (Đ after D, not after Y).
+            names = roster.evaluate_all("nodes => nodes.map(n => n.querySelector('.roster__name').textContent)")
+            assert names == [b["main"].name, *[s.name for s in b["sites"]]]
             # Picking the alphabetically last commune in the list turns the grid to its page and marks it.
             last = b["sites"][-1]
             chair_page.click("#page-prev")
