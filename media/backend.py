@@ -14,7 +14,8 @@
 - ``WorkerBackend``: ``phonghop mediaworker --name N`` processes reached through the channel layer
   (Redis), so briefings spread over processes and machines. A meeting goes to one worker, chosen by
   its id among ``PHONGHOP_MEDIA_WORKERS``; replies come back to a channel of the Daphne process.
-  A larger media server (Janus) would be a third implementation: docs/architecture.md, "Media".
+- ``JanusBackend`` (media/janus/backend.py, ``PHONGHOP_MEDIA_BACKEND=janus``): the same loop thread, but the
+  browsers' media goes through Janus's VideoRoom, driven over its HTTP API; our server keeps the decisions.
 """
 
 from __future__ import annotations
@@ -68,15 +69,18 @@ class InProcessBackend(MediaBackend):
     def _start(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self.loop is None:
-                self.server = MediaServer(self.settings, roll_call=True)
+                self.server = self.make_server()
                 if self.own_thread:
-                    loop = new_loop(self.settings.udp_ports)
+                    loop = new_loop(getattr(self.settings, "udp_ports", None))
                     self.thread = threading.Thread(target=self._run, args=(loop,), name="media-loop", daemon=True)
                     self.thread.start()
                     self.loop = loop
                 else:
                     self.loop = asyncio.get_running_loop()
             return self.loop
+
+    def make_server(self) -> Any:
+        return MediaServer(self.settings, roll_call=True)
 
     @staticmethod
     def _run(loop: asyncio.AbstractEventLoop) -> None:
@@ -193,8 +197,12 @@ def get_backend() -> MediaBackend:
                 _backend = WorkerBackend(list(settings.PHONGHOP_MEDIA_WORKERS))
             elif kind in ("thread", "loop"):
                 _backend = InProcessBackend(settings_from_django(), own_thread=kind == "thread")
+            elif kind == "janus":
+                from media.janus import backend as janus
+
+                _backend = janus.JanusBackend(janus.settings_from_django())
             else:
-                raise RuntimeError(f"PHONGHOP_MEDIA_BACKEND must be thread, loop or workers, not {kind!r}")
+                raise RuntimeError(f"PHONGHOP_MEDIA_BACKEND must be thread, loop, workers or janus, not {kind!r}")
         return _backend
 
 

@@ -98,6 +98,8 @@ def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
         },
         "briefing": {
             "ice_servers": settings.PHONGHOP_ICE_SERVERS,
+            # "janus": two peer connections, Janus offering what the page receives (briefing.js).
+            "backend": "janus" if settings.PHONGHOP_MEDIA_BACKEND == "janus" else "sfu",
             "codec": settings.PHONGHOP_MEDIA_VIDEO_CODEC,
             "max_videos": settings.PHONGHOP_MEDIA_MAX_VIDEOS,
             "max_audio": settings.PHONGHOP_MEDIA_MAX_AUDIO,

@@ -5,6 +5,11 @@
 //
 // Reconnection: a new socket (after a network cut or a server restart) is a new media session, so
 // every "ready" makes a fresh peer connection and offer; a peer connection that fails is replaced too.
+//
+// With the Janus backend (media.backend === "janus") the page has two peer connections: the one it sends
+// on (it offers, the server relays Janus's answer) and the one it receives on, which Janus offers
+// ("subscribe_offer", relayed by the server) and the page answers ("subscribe_answer"). The slots, the
+// layout frames and everything drawn are the same; the page never talks to Janus itself.
 
 import { $, el, readJSON, showBriefly } from "../frontend/dom.js";
 import { MeetingSocket, socketUrl } from "../live/socket.js";
@@ -21,6 +26,7 @@ const RESTART_AFTER_MS = 4000; // a peer connection "disconnected" this long is 
 const GATHER_WAIT_MS = 2000;
 const PAGE_SIZE = Math.max(1, media.max_videos - 2);
 const VIEW_EVERY_MS = 1500;
+const JANUS = media.backend === "janus";
 
 const state = {
   joined: false,
@@ -28,7 +34,8 @@ const state = {
   local: null, // MediaStream of this screen's camera and microphone
   micOn: true,
   cameraOn: true,
-  pc: null,
+  pc: null, // the peer connection this screen sends on (and, without Janus, receives on)
+  sub: null, // Janus only: the peer connection this screen receives on
   layout: null,
   streams: new Map(), // mid → MediaStream of what the server sends in that slot
   videos: new Map(), // mid → <video>, kept across renders so playback never restarts
@@ -84,6 +91,9 @@ function onMedia(frame) {
     case "answer":
       if (state.pc) state.pc.setRemoteDescription({ type: "answer", sdp: frame.sdp }).catch(() => scheduleRestart(0));
       break;
+    case "subscribe_offer":
+      answerJanus(frame.sdp).catch(() => scheduleRestart(0));
+      break;
     case "layout":
       state.layout = frame;
       render();
@@ -107,7 +117,7 @@ function onMedia(frame) {
       break;
     case "error":
       toast(frame.message || t("action_failed"));
-      if (frame.action === "offer") scheduleRestart(RESTART_AFTER_MS);
+      if (["offer", "subscribe", "subscribe_answer"].includes(frame.action)) scheduleRestart(RESTART_AFTER_MS);
       break;
     default:
       break;
@@ -150,35 +160,87 @@ function gathered(pc) {
   });
 }
 
-async function startPeer() {
-  clearTimeout(state.restartTimer);
-  stopPeer();
-  setMediaStatus("media_connecting");
-  const pc = new RTCPeerConnection({ iceServers: media.ice_servers || [] });
-  state.pc = pc;
-  if (state.publish && state.local) {
-    // The order matters to the server: microphone, camera, then (second video) the shared screen.
-    const tracks = [...state.local.getAudioTracks(), ...state.local.getVideoTracks()];
-    for (const track of tracks) pin(pc.addTransceiver(track, { direction: "sendonly", streams: [state.local] }), track.kind);
-    if (state.screen) {
-      for (const track of state.screen.getVideoTracks()) pin(pc.addTransceiver(track, { direction: "sendonly", streams: [state.screen] }), "video");
-    }
-  }
-  for (let i = 0; i < media.max_videos; i += 1) pin(pc.addTransceiver("video", { direction: "recvonly" }), "video");
-  for (let i = 0; i < media.max_audio; i += 1) pin(pc.addTransceiver("audio", { direction: "recvonly" }), "audio");
-  pc.addEventListener("track", (ev) => {
-    state.streams.set(ev.transceiver.mid, new MediaStream([ev.track]));
-    render();
-  });
+// The peer connections of this screen (one, or two with Janus).
+function peers() {
+  return [state.pc, state.sub].filter(Boolean);
+}
+
+function watchPeer(pc) {
   pc.addEventListener("connectionstatechange", () => {
-    if (pc !== state.pc) return;
-    if (pc.connectionState === "connected") setMediaStatus("media_online");
-    else if (pc.connectionState === "failed") scheduleRestart(0);
+    if (!peers().includes(pc)) return;
+    if (pc.connectionState === "connected") {
+      if (peers().every((p) => p.connectionState === "connected")) setMediaStatus("media_online");
+    } else if (pc.connectionState === "failed") scheduleRestart(0);
     else if (pc.connectionState === "disconnected") {
       setMediaStatus("media_lost");
       scheduleRestart(RESTART_AFTER_MS);
     }
   });
+}
+
+function addSending(pc) {
+  // The order matters to the server: microphone, camera, then (second video) the shared screen.
+  const tracks = [...state.local.getAudioTracks(), ...state.local.getVideoTracks()];
+  for (const track of tracks) pin(pc.addTransceiver(track, { direction: "sendonly", streams: [state.local] }), track.kind);
+  if (state.screen) {
+    for (const track of state.screen.getVideoTracks()) pin(pc.addTransceiver(track, { direction: "sendonly", streams: [state.screen] }), "video");
+  }
+}
+
+function onTrack(ev) {
+  state.streams.set(ev.transceiver.mid, new MediaStream([ev.track]));
+  render();
+}
+
+// Janus: ask for what this screen receives (Janus's offer comes back as "subscribe_offer"), then send.
+async function startJanus() {
+  state.lastView = JSON.stringify(state.wantedView);
+  state.offers += 1;
+  send({ action: "subscribe", view: state.wantedView });
+  if (!(state.publish && state.local)) return;
+  const pc = new RTCPeerConnection({ iceServers: media.ice_servers || [] });
+  state.pc = pc;
+  addSending(pc);
+  watchPeer(pc);
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  if (pc !== state.pc) return;
+  send({ action: "offer", sdp: pc.localDescription.sdp });
+}
+
+// Janus's offer for the receiving peer connection: the first one, or a renegotiation of the same connection
+// (its slots keep their mids).
+async function answerJanus(sdp) {
+  if (!state.joined) return;
+  let pc = state.sub;
+  if (!pc) {
+    pc = new RTCPeerConnection({ iceServers: media.ice_servers || [] });
+    state.sub = pc;
+    pc.addEventListener("track", onTrack);
+    watchPeer(pc);
+  }
+  await pc.setRemoteDescription({ type: "offer", sdp });
+  await pc.setLocalDescription(await pc.createAnswer());
+  await gathered(pc);
+  if (pc !== state.sub) return;
+  send({ action: "subscribe_answer", sdp: pc.localDescription.sdp });
+}
+
+async function startPeer() {
+  clearTimeout(state.restartTimer);
+  stopPeer();
+  setMediaStatus("media_connecting");
+  if (JANUS) {
+    await startJanus();
+    return;
+  }
+  const pc = new RTCPeerConnection({ iceServers: media.ice_servers || [] });
+  state.pc = pc;
+  if (state.publish && state.local) addSending(pc);
+  for (let i = 0; i < media.max_videos; i += 1) pin(pc.addTransceiver("video", { direction: "recvonly" }), "video");
+  for (let i = 0; i < media.max_audio; i += 1) pin(pc.addTransceiver("audio", { direction: "recvonly" }), "audio");
+  pc.addEventListener("track", onTrack);
+  watchPeer(pc);
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc); // the offer carries every candidate: no trickling over a rate-limited socket
   if (pc !== state.pc) return;
@@ -190,16 +252,17 @@ async function startPeer() {
 function scheduleRestart(delay) {
   clearTimeout(state.restartTimer);
   state.restartTimer = setTimeout(() => {
-    const pc = state.pc;
+    const all = peers();
     if (!state.joined || !socket.ready) return;
-    if (delay > 0 && pc && pc.connectionState === "connected") return; // it came back by itself
+    if (delay > 0 && all.length && all.every((pc) => pc.connectionState === "connected")) return; // it came back by itself
     startPeer();
   }, delay);
 }
 
 function stopPeer() {
-  if (state.pc) state.pc.close();
+  for (const pc of peers()) pc.close();
   state.pc = null;
+  state.sub = null;
   state.streams.clear();
   for (const video of state.videos.values()) video.srcObject = null;
   state.videos.clear();
@@ -320,7 +383,8 @@ function siteName(site) {
 function siteState(site) {
   if (state.layout && state.layout.sites.some((row) => row.site === site)) {
     const q = state.quality[String(site)];
-    const weak = q && ((q.loss_up != null && q.loss_up >= WEAK_LOSS) || (q.rtt_ms != null && q.rtt_ms >= WEAK_RTT_MS));
+    // Janus reports no shares and no round trip, only that packets were lost ("weak").
+    const weak = q && (q.weak || (q.loss_up != null && q.loss_up >= WEAK_LOSS) || (q.rtt_ms != null && q.rtt_ms >= WEAK_RTT_MS));
     return weak ? "weak" : "video";
   }
   return state.online.has(site) ? "online" : "offline";
@@ -469,7 +533,7 @@ function render() {
   // VIEW_EVERY_MS: a burst of sites joining must not spend the socket's frame allowance (60 per 10 s).
   // Only sites in the briefing have media to receive; a page of not-connected communes asks for none.
   state.wantedView = shown.filter((s) => layout.sites.some((row) => row.site === s));
-  if (JSON.stringify(shown) !== state.lastView && state.pc && !state.viewTimer) {
+  if (JSON.stringify(shown) !== state.lastView && peers().length && !state.viewTimer) {
     const due = Math.max(0, state.viewSentAt + VIEW_EVERY_MS - Date.now());
     state.viewTimer = setTimeout(sendView, due);
   }
@@ -543,7 +607,7 @@ function onRosterFilter() {
 function sendView() {
   state.viewTimer = null;
   const view = JSON.stringify(state.wantedView);
-  if (view === state.lastView || !state.pc) return;
+  if (view === state.lastView || !peers().length) return;
   state.lastView = view;
   state.viewSentAt = Date.now();
   send({ action: "view", sites: state.wantedView });
@@ -633,10 +697,11 @@ window.briefing = {
   siteState: (site) => siteState(site),
   offers: () => state.offers,
   async stats() {
-    if (!state.pc) return [];
-    const report = await state.pc.getStats();
+    const pc = state.sub || state.pc; // what this screen receives
+    if (!pc) return [];
+    const report = await pc.getStats();
     const rows = [];
-    const mids = new Map(state.pc.getTransceivers().map((tr) => [tr.receiver.track && tr.receiver.track.id, tr.mid]));
+    const mids = new Map(pc.getTransceivers().map((tr) => [tr.receiver.track && tr.receiver.track.id, tr.mid]));
     report.forEach((s) => {
       if (s.type !== "inbound-rtp") return;
       const mid = s.mid || mids.get(s.trackIdentifier);
