@@ -649,8 +649,7 @@ class JanusServer:
         except JanusUnavailable as e:
             log.warning("meeting %s: Janus did not answer (%s): %s", info.meeting_id, action, e)
             error = unavailable()
-            send({"type": "media", "event": "error", "action": "offer" if action in ("subscribe", "subscribe_answer") else action,
-                  "code": error.code, "message": error.message})
+            send({"type": "media", "event": "error", "action": action, "code": error.code, "message": error.message})
         except JanusError as e:
             log.warning("meeting %s: Janus refused %s: %s", info.meeting_id, action, e)
             send({"type": "media", "event": "error", "action": action, "code": "internal",

@@ -1,0 +1,150 @@
+"""The Janus backend's server side against a real Janus (Debian's, started by the test): aiortc sites
+signalled straight into a ``JanusServer`` on the test's loop, and the meeting socket with the Janus backend
+in its thread. A Janus that is down gives a clear error frame, not a hang (that one needs no Janus).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rt_client import Client
+from sfu_clients import Site, info, wait_for
+
+from media.janus.backend import ROOM_BASE, JanusServer, JanusSettings
+from media.janus.client import JanusClient
+
+janus = pytest.mark.janus
+pytestmark = [pytest.mark.timeout(120)]
+
+
+@pytest.fixture
+async def janus_media(janus_server):
+    server = JanusServer(JanusSettings(urls=[janus_server.url], api_secret=janus_server.config.api_secret,
+                                       max_videos=2, max_audio=2))
+    yield server
+    await server.shutdown()
+
+
+class Recorder:
+    """What the server sent one socket."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict] = []
+
+    def __call__(self, frame: dict) -> None:
+        self.frames.append(frame)
+
+    def last(self, event: str) -> dict | None:
+        return next((f for f in reversed(self.frames) if f.get("event") == event), None)
+
+    async def until(self, event: str, check=lambda f: True) -> dict:
+        assert await wait_for(lambda: any(f.get("event") == event and check(f) for f in self.frames)), self.frames
+        return next(f for f in reversed(self.frames) if f.get("event") == event and check(f))
+
+
+async def publish(server: JanusServer, site: Site, who) -> Recorder:
+    sent = Recorder()
+    await server.handle(who, await site.offer(), sent)
+    answer = await sent.until("answer")
+    await site.answer(answer["sdp"])
+    return sent
+
+
+@janus
+async def test_a_subscriber_gets_its_slots_from_janus_and_they_follow_the_publishers(janus_media, sites):
+    district = sites(Site("district", video=True, audio=True, loud=True, slots=0))
+    await publish(janus_media, district, info(meeting_id=7, site=9, main_site=5))
+    watcher = Recorder()
+    await janus_media.handle(info(meeting_id=7, site=12, main_site=5), {"type": "media", "action": "subscribe"},
+                             watcher)
+    offer = await watcher.until("subscribe_offer")
+    # Janus offers every slot at once (2 videos, 2 sounds), fed by its placeholder until a site fills them.
+    assert offer["sdp"].count("m=video") == 2 and offer["sdp"].count("m=audio") == 2
+    # Once Janus has the district's media, the server switches a video and a sound slot to it.
+    layout = await watcher.until("layout", lambda f: any(s["site"] == 9 for s in f["video"]))
+    assert [s["site"] for s in layout["audio"]].count(9) == 1
+    assert {s["site"] for s in layout["sites"]} == {9, 12}
+    room = janus_media.rooms[7]
+    assert room.room_id == ROOM_BASE + 7
+
+
+@janus
+async def test_mute_moderates_the_sites_sound_in_janus_and_a_new_screen_replaces_the_old(janus_media, sites):
+    first = sites(Site("district", video=True, audio=True, loud=True, slots=0))
+    old = await publish(janus_media, first, info(meeting_id=8, site=9, main_site=5))
+    chair, chair_info = Recorder(), info(meeting_id=8, site=5, main_site=5, roles=["chair"], controls=True)
+    await janus_media.handle(chair_info, {"type": "media", "action": "subscribe"}, chair)
+    await chair.until("layout", lambda f: any(s["site"] == 9 for s in f["audio"]))
+    room = janus_media.rooms[8]
+    asked: list[tuple[dict, dict]] = []
+    request = room.request
+
+    async def spy(body: dict) -> dict:
+        reply = await request(body)  # Janus's own answer: an error would raise
+        asked.append((body, reply))
+        return reply
+
+    room.request = spy
+    await janus_media.handle(chair_info, {"type": "media", "action": "mute", "site": 9, "muted": True}, chair)
+    assert chair.last("error") is None, chair.frames
+    publisher = room.publishers[9]
+    body, reply = next((b, r) for b, r in asked if b["request"] == "moderate")
+    assert body == {"request": "moderate", "room": ROOM_BASE + 8, "id": publisher.feed,
+                    "mid": publisher.mids["audio"], "mute": True}
+    assert reply.get("videoroom") == "success"
+    layout = await chair.until("layout", lambda f: 9 in f["muted"])
+    assert all(s["site"] != 9 for s in layout["audio"]), "a muted site fills no sound slot"
+
+    # The same site sends from another screen: it takes over, the old one is told, the mute stays.
+    second = sites(Site("district-2", video=True, audio=True, loud=True, slots=0))
+    await publish(janus_media, second, info(meeting_id=8, site=9, main_site=5))
+    await old.until("replaced")
+    assert room.publishers[9].feed != publisher.feed
+    assert sum(1 for b, r in asked if b["request"] == "moderate" and b["id"] == room.publishers[9].feed) == 1
+
+
+@janus
+@pytest.mark.django_db(transaction=True)
+async def test_the_socket_path_with_janus_and_a_non_participant_gets_nothing(briefing, app, tokens, janus_env,
+                                                                              connect):
+    from media.backend import get_backend
+
+    # nam works in the host unit and sees the meeting in its calendar, but is not invited: refused at the
+    # socket, before anything reaches the media backend or Janus.
+    nam = Client(app, briefing.pk, tokens["nam"])
+    await nam.connect()
+    assert await nam.close_code() == 4403
+    assert get_backend().loop is None, "no media request was made"
+    client = JanusClient(janus_env.url, janus_env.config.api_secret)
+    session = await client.session(poll=False)
+    try:
+        handle = await session.attach()
+        exists = await session.request(handle, {"request": "exists", "room": ROOM_BASE + briefing.pk})
+        assert exists["exists"] is False
+    finally:
+        await session.destroy()
+        await client.close()
+
+    # tuan, invited at the district site, gets Janus's offer for what his screen receives.
+    tuan = await connect("tuan", briefing)
+    await tuan.send({"type": "media", "action": "subscribe", "view": []})
+    frame = await tuan.until(lambda f: f["type"] == "media" and f.get("event") in ("subscribe_offer", "error"))
+    assert frame["event"] == "subscribe_offer", frame
+    assert frame["sdp"].count("m=video") == 2  # the backend fixture's two video slots
+
+
+async def test_a_janus_that_is_down_gives_a_clear_error_not_a_hang():
+    from ports import free_port
+
+    server = JanusServer(JanusSettings(urls=[f"http://127.0.0.1:{free_port()}/janus"], api_secret="x"))
+    sent = Recorder()
+    try:
+        await asyncio.wait_for(server.handle(info(meeting_id=3, site=4, main_site=4),
+                                             {"type": "media", "action": "subscribe"}, sent), 30)
+    finally:
+        await server.shutdown()
+    error = sent.last("error")
+    assert error is not None and error["code"] == "unavailable", sent.frames
+    assert error["action"] == "subscribe"  # the page starts over a few seconds later
+    assert error["message"].startswith("Máy chủ truyền hình không phản hồi")
