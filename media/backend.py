@@ -182,6 +182,15 @@ def worker_channel(name: str) -> str:
     return f"mediaworker.{name}"
 
 
+def uses_janus() -> bool:
+    """Whether the sites' media goes through Janus: ``PHONGHOP_MEDIA_BACKEND=janus`` (this process drives it),
+    or ``workers`` with ``PHONGHOP_JANUS_URL`` set (the media workers drive it, for several web processes)."""
+    from django.conf import settings
+
+    kind = settings.PHONGHOP_MEDIA_BACKEND
+    return kind == "janus" or (kind == "workers" and bool(settings.PHONGHOP_JANUS_URL))
+
+
 _backend: MediaBackend | None = None
 _backend_lock = threading.Lock()
 

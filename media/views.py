@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from frontend.language import vietnamese_by_default
+from media.backend import uses_janus
 from meetings.errors import Forbidden, NotFound
 from meetings.models import Meeting
 from meetings.services import live
@@ -99,7 +100,7 @@ def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "briefing": {
             "ice_servers": settings.PHONGHOP_ICE_SERVERS,
             # "janus": two peer connections, Janus offering what the page receives (briefing.js).
-            "backend": "janus" if settings.PHONGHOP_MEDIA_BACKEND == "janus" else "sfu",
+            "backend": "janus" if uses_janus() else "sfu",
             "codec": settings.PHONGHOP_MEDIA_VIDEO_CODEC,
             "max_videos": settings.PHONGHOP_MEDIA_MAX_VIDEOS,
             "max_audio": settings.PHONGHOP_MEDIA_MAX_AUDIO,

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, name: str, layer: Any, server: MediaServer | None = None) -> None:
+    def __init__(self, name: str, layer: Any, server: Any = None) -> None:
+        """``server``: a ``MediaServer`` (default) or a ``JanusServer``: the same calls."""
         self.name, self.layer = name, layer
         self.channel = worker_channel(name)
         self.server = server or MediaServer(settings_from_django(), roll_call=True)
