@@ -148,3 +148,67 @@ async def test_a_janus_that_is_down_gives_a_clear_error_not_a_hang():
     assert error is not None and error["code"] == "unavailable", sent.frames
     assert error["action"] == "subscribe"  # the page starts over a few seconds later
     assert error["message"].startswith("Máy chủ truyền hình không phản hồi")
+
+
+@janus
+async def test_a_janus_that_goes_away_mid_briefing_sends_the_pages_to_start_over(tmp_path):
+    """Janus stops: every socket of the room gets ``unavailable`` (the page starts over); when Janus is back,
+    the next subscribe makes a new room there."""
+    import secrets
+
+    from ports import free_port
+
+    from media.janus.config import JanusConfig, JanusProcess
+
+    process = JanusProcess(JanusConfig(api_secret=secrets.token_urlsafe(16), port=free_port(),
+                                       rtp_ports="43000-43499"), tmp_path).start()
+    server = JanusServer(JanusSettings(urls=[process.url], api_secret=process.config.api_secret,
+                                       max_videos=1, max_audio=1))
+    try:
+        page, who = Recorder(), info(meeting_id=11, site=4, main_site=4)
+        await server.handle(who, {"type": "media", "action": "subscribe"}, page)
+        await page.until("subscribe_offer")
+        await asyncio.to_thread(process.stop)
+        error = await page.until("error")
+        assert error["code"] == "unavailable" and error["action"] == "offer", error
+        assert 11 not in server.rooms
+
+        await asyncio.to_thread(process.start)
+        again = Recorder()
+        await server.handle(who, {"type": "media", "action": "subscribe"}, again)
+        assert (await again.until("subscribe_offer"))["sdp"].count("m=video") == 1
+    finally:
+        await server.shutdown()
+        await asyncio.to_thread(process.stop)
+
+
+@janus
+async def test_briefings_are_placed_on_the_least_loaded_janus_and_stay_there(janus_server, tmp_path):
+    from ports import free_port
+
+    from media.janus.config import JanusConfig, JanusProcess
+
+    second = JanusProcess(JanusConfig(api_secret=janus_server.config.api_secret, port=free_port(),
+                                      rtp_ports="43500-43999"), tmp_path).start()
+    settings = JanusSettings(urls=[janus_server.url, second.url], api_secret=janus_server.config.api_secret,
+                             max_videos=1, max_audio=1)
+    server = JanusServer(settings)
+    restarted = JanusServer(settings)
+    try:
+        first_page, second_page = Recorder(), Recorder()
+        await server.handle(info(meeting_id=21, site=4, main_site=4), {"type": "media", "action": "subscribe"},
+                            first_page)
+        await server.handle(info(meeting_id=22, site=4, main_site=4), {"type": "media", "action": "subscribe"},
+                            second_page)
+        await first_page.until("subscribe_offer")
+        await second_page.until("subscribe_offer")
+        where = {meeting: room.session.client.url for meeting, room in server.rooms.items()}
+        assert set(where.values()) == {janus_server.url, second.url}, "the second briefing went to the idle Janus"
+        # Another process of ours (or this one after a restart) finds each briefing where it is.
+        for meeting in (21, 22):
+            client = await restarted.placement.place(ROOM_BASE + meeting)
+            assert client.url == where[meeting]
+    finally:
+        await server.shutdown()
+        await restarted.shutdown()
+        await asyncio.to_thread(second.stop)
