@@ -212,3 +212,46 @@ async def test_briefings_are_placed_on_the_least_loaded_janus_and_stay_there(jan
         await server.shutdown()
         await restarted.shutdown()
         await asyncio.to_thread(second.stop)
+
+
+@janus
+async def test_janus_reports_the_speaker_and_records_the_briefing(janus_server, tmp_path, sites):
+    """The speaker comes from Janus's talking events (the audio levels in the site's packets); recording is
+    Janus's own recorder writing .mjr files into the briefing's folder."""
+    server = JanusServer(JanusSettings(urls=[janus_server.url], api_secret=janus_server.config.api_secret,
+                                       max_videos=1, max_audio=1, rec_dir=str(tmp_path)))
+    try:
+        district = sites(Site("district", video=True, audio=True, loud=True, slots=0))
+        await publish(server, district, info(meeting_id=31, site=9, main_site=5))
+        chair, chair_info = Recorder(), info(meeting_id=31, site=5, main_site=5, roles=["chair"], controls=True)
+        await server.handle(chair_info, {"type": "media", "action": "subscribe"}, chair)
+        assert (await chair.until("speaker", lambda f: f["site"] == 9))["site"] == 9
+        assert (await chair.until("layout", lambda f: f["speaker"] == 9))
+
+        await server.handle(chair_info, {"type": "media", "action": "record", "on": True}, chair)
+        await chair.until("layout", lambda f: f["recording"])
+        folder = tmp_path / "31" / "janus"
+        assert await wait_for(lambda: folder.is_dir() and any(
+            p.stat().st_size > 10_000 for p in folder.glob("*-video-*.mjr")))
+        await server.handle(chair_info, {"type": "media", "action": "record", "on": False}, chair)
+        await chair.until("layout", lambda f: not f["recording"])
+        # Janus names them videoroom-<room>-user-<feed>-<time>-<audio|video>-<mindex>.mjr: the district's both.
+        feed = server.rooms[31].publishers[9].feed
+        mine = [p for p in folder.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*.mjr") if p.stat().st_size > 1000]
+        assert {p.name.split("-")[-2] for p in mine} == {"audio", "video"}, list(folder.glob("*"))
+    finally:
+        await server.shutdown()
+
+
+@janus
+def test_readiness_asks_janus(janus_server, settings):
+    from ports import free_port
+
+    from operations import readiness
+
+    settings.PHONGHOP_MEDIA_BACKEND = "janus"
+    settings.PHONGHOP_JANUS_URL = [f"http://127.0.0.1:{free_port()}/janus", janus_server.url]
+    assert readiness.media() == "ok"  # one Janus answering is enough: placement leaves the other out
+    settings.PHONGHOP_JANUS_URL = [f"http://127.0.0.1:{free_port()}/janus"]
+    with pytest.raises(OSError):
+        readiness.media()
