@@ -65,6 +65,7 @@ STRINGS = {
     "page": _("Page %(page)s of %(pages)s"),
     "quality": _("%(kbps)s kbit/s · loss %(loss)s · %(rtt)s ms"),
     "quality_unknown": _("no figures yet"),
+    "quality_janus": _("%(up)s packets lost on the way in · %(down)s on the way out"),
     "quality_loss": _("%(frames)s frames lost · %(freezes)s freezes"),
     "recording": _("Recording"),
     "start_recording": _("Start recording"),

@@ -78,6 +78,9 @@ def test_a_site_publishes_through_janus_and_two_sites_decode_it(sites_meeting, p
             assert {row["site"] for row in layout["sites"]} >= {district, hall_site}
             assert commune.locator(f"[data-testid=tile-{district}] video").count() == 1
             assert hall.get_attribute("[data-testid=media-status]", "data-state") == "media_online"
+            # The chair sees what Janus reports of the district's link: lost packets (no bitrate without its admin API).
+            hall.wait_for_function(f"""() => {{ const q = document.querySelector('[data-quality="{district}"]');
+                                              return q && /gói tin/.test(q.textContent); }}""", timeout=20_000)
             # Janus holds one room for the briefing, with the two sites that send (and its placeholder).
             from media.janus.backend import ROOM_BASE
 

@@ -615,6 +615,8 @@ function sendView() {
 
 function qualityText(site) {
   const q = state.quality[String(site)];
+  // Janus reports lost packets only (no bitrate, no round trip without its admin API).
+  if (q && q.kbps == null && q.lost_up != null) return t("quality_janus", { up: q.lost_up, down: q.lost_down || 0 });
   if (!q || q.kbps == null) return t("quality_unknown");
   const loss = q.loss_up == null ? "–" : `${(100 * q.loss_up).toFixed(1)} %`;
   const text = t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
