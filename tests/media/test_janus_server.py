@@ -133,6 +133,25 @@ async def test_the_socket_path_with_janus_and_a_non_participant_gets_nothing(bri
     assert frame["event"] == "subscribe_offer", frame
     assert frame["sdp"].count("m=video") == 2  # the backend fixture's two video slots
 
+    # The socket goes: its handles are detached, and with the room's last socket the room and our Janus
+    # session go too.
+    await tuan.disconnect()
+
+    async def room_exists() -> bool:
+        client = JanusClient(janus_env.url, janus_env.config.api_secret)
+        session = await client.session(poll=False)
+        try:
+            handle = await session.attach()
+            return (await session.request(handle, {"request": "exists", "room": ROOM_BASE + briefing.pk}))["exists"]
+        finally:
+            await session.destroy()
+            await client.close()
+
+    deadline = asyncio.get_running_loop().time() + 30
+    while await room_exists():
+        assert asyncio.get_running_loop().time() < deadline, "the room outlived its last socket"
+        await asyncio.sleep(0.2)
+
 
 async def test_a_janus_that_is_down_gives_a_clear_error_not_a_hang():
     from ports import free_port
