@@ -29,6 +29,7 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp
 from django.utils.translation import gettext as _
 
 from media import codecs, selection
+from media.adaptation import DownlinkVideos, Report, UplinkCap
 from media.forwarding import Slot, is_keyframe, on_keyframe_request, send_pli, tap_receiver
 from media.reassembly import FrameAssembler
 from media.speaker import SpeakerDetector
@@ -198,6 +199,8 @@ class Session:
         self.audio: list[tuple[str, Slot]] = []
         self.wanted: list[int] = []  # sites the page shows (its grid page), in order
         self.last_layout = ""
+        self.uplink = UplinkCap()  # the bitrate cap asked of this site's page (media/adaptation.py)
+        self.downlink = DownlinkVideos(slots=0)  # how many of its video slots it is sent
         self.closed = False
 
     @property
@@ -305,6 +308,7 @@ class Session:
                 "loss_down": round(max(down) / 256, 3) if down else None,
                 "bytes": sum(f.bytes for f in self.feeds),
                 "frames_lost": sum(c.frames_lost for c in video), "freezes": sum(c.freezes for c in video),
+                "repaired": sum(c.repaired for c in video),
                 "stall_ms": round(1000 * stall)}
 
 
@@ -449,7 +453,8 @@ class Room:
         preferred = [*screens, *((site, CAMERA) for site in (
             self.spotlight, self.chair_site(), self.detector.speaker, *session.wanted, *self.recent))]
         mine = [key for key in feeds if key[0] == session.site]
-        return selection.choose(len(session.video), preferred, list(feeds), mine)
+        session.downlink.slots = len(session.video)
+        return selection.choose(session.downlink.limit, preferred, list(feeds), mine)
 
     def audio_for(self, session: Session, feeds: dict[tuple[int, str], Feed]) -> list[tuple[int, str]]:
         loud = sorted(self.detector.sites, key=lambda site: -self.detector.sites[site].smooth)
@@ -511,7 +516,8 @@ class Room:
 
         frame = {"type": "media", "event": "layout", "video": slots(session.video), "audio": slots(session.audio),
                  **(state or self.state()), "you": {"site": session.site, "publishing": self.publishers.get(session.site) is session,
-                                         "muted": session.site in self.muted}}
+                                         "muted": session.site in self.muted,
+                                         "reduced": session.downlink.reduced, "cap_kbps": session.uplink.cap_kbps}}
         text = json.dumps(frame, sort_keys=True)
         if text != session.last_layout:
             session.last_layout = text
@@ -549,10 +555,9 @@ class Room:
             session.send(frame)
 
     async def _send_quality(self) -> None:
+        """Measure every site's link, adapt to the weak ones (media/adaptation.py), and show the chair."""
         watchers = [s for s in self.sessions.values() if s.info.controls]
-        if not watchers:
-            return
-        now, sites = time.monotonic(), {}
+        now, sites, relayout = time.monotonic(), {}, False
         for session in list(self.sessions.values()):
             q = await session.quality()
             before = self._quality.get(session.site)
@@ -560,12 +565,24 @@ class Room:
                 seconds = max(now - before["at"], 0.001)
                 q["kbps"] = round((q["bytes"] - before["bytes"]) * 8 / seconds / 1000)
                 got = q["received"] - before["received"]
-                missed = q["lost"] - before["lost"]
-                q["loss_up"] = round(missed / (got + missed), 3) if got + missed > 0 else 0.0
+                # A packet lost on the way in and repaired by a retransmission was still lost by the link: it
+                # cost a round trip and the bandwidth twice. aiortc's counters forget it once repaired.
+                unrepaired = q["lost"] - before["lost"]
+                missed = unrepaired + q["repaired"] - before.get("repaired", 0)
+                q["loss_up"] = round(min(missed / (got + unrepaired), 1.0), 3) if got + unrepaired > 0 else 0.0
             self._quality[session.site] = {**q, "at": now, "session": session.info.id}
-            if self.publishers.get(session.site) is session or session.site not in sites:
+            report = Report(q.get("kbps"), q.get("loss_up"), q.get("loss_down"), q.get("rtt_ms"))
+            publishing = self.publishers.get(session.site) is session
+            if publishing and session.uplink.update(report):
+                session.send({"type": "media", "event": "bitrate", "max_kbps": session.uplink.cap_kbps})
+            session.downlink.slots = len(session.video)
+            relayout |= session.downlink.update(report)
+            if publishing or session.site not in sites:
                 sites[session.site] = {k: q.get(k) for k in ("kbps", "loss_up", "loss_down", "rtt_ms", "frames_lost",
                                                              "freezes", "stall_ms")}
+                sites[session.site].update(cap_kbps=session.uplink.cap_kbps, videos=session.downlink.limit)
+        if relayout:
+            self.relayout()
         frame = {"type": "media", "event": "quality", "sites": {str(k): v for k, v in sites.items()}}
         for session in watchers:
             session.send(frame)
