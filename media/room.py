@@ -109,6 +109,7 @@ class Feed:
         self.last_request = -math.inf
         self.trailing: asyncio.TimerHandle | None = None
         self.pending = False  # a keyframe was asked for before the first packet told us the SSRC
+        self.level: int | None = None  # the last audio level the site sent (for other workers' speaker detection)
 
     @property
     def key(self) -> tuple[int, str]:
@@ -129,6 +130,7 @@ class Feed:
         level = packet.extensions.audio_level
         if level is not None and not self.muted and self.room.publishers.get(self.site) is self.session:
             self.room.detector.level(self.site, level[1])
+            self.level = level[1]
 
     def on_frame(self, codec: str, data: bytes, timestamp: int) -> None:
         if self.muted:
@@ -141,6 +143,8 @@ class Feed:
             self.room.feed_started(self)
         for sink in tuple(self.sinks):
             sink.offer(self, data, timestamp, keyframe)
+        if self.room.exporter is not None and self.room.publishers.get(self.site) is self.session:
+            self.room.exporter(self, data, timestamp, keyframe)
 
     def request_keyframe(self, lost: bool = False) -> None:
         """Ask the publisher for a keyframe, at most once per ``keyframe_interval``; a request inside
@@ -333,6 +337,10 @@ class Room:
         self.keyframe_requests = 0
         self.recorder: Any = None
         self._quality: dict[int, dict[str, Any]] = {}
+        # A briefing spread over several workers (media/cluster.py): the sites that publish on the others,
+        # and where this room's own feeds' frames go for them.
+        self.remote: dict[int, Any] = {}  # site → media.remote.RemotePublisher
+        self.exporter: Callable[[Feed, bytes, int, bool], None] | None = None
         self._relayout_pending = False
         self._ticks = 0
         self._ticker = asyncio.get_running_loop().create_task(self._tick_loop())
@@ -408,8 +416,8 @@ class Room:
         if self.on_site_connected is not None:
             self.on_site_connected(self.meeting_id, session.site)
 
-    def feed_started(self, feed: Feed) -> None:
-        if self.publishers.get(feed.site) is feed.session:
+    def feed_started(self, feed: Any) -> None:
+        if self.publishers.get(feed.site) is feed.session or self.remote.get(feed.site) is feed.session:
             self.relayout_soon()
 
     # Chair controls --------------------------------------------------------------------------------
@@ -440,11 +448,16 @@ class Room:
                 return session.site
         return self.main_site
 
-    def live_feeds(self, kind: str) -> dict[tuple[int, str], Feed]:
+    def all_publishers(self) -> list[Any]:
+        """Local publishing sessions in the order they started, then sites publishing on other workers."""
+        local = [self.publishers[site] for site in self.order]
+        return [*local, *(p for site, p in self.remote.items() if site not in self.publishers)]
+
+    def live_feeds(self, kind: str) -> dict[tuple[int, str], Any]:
         feeds = {}
-        for site in self.order:
-            for feed in self.publishers[site].feeds:
-                if feed.kind == kind and feed.frames and not (kind == "audio" and site in self.muted):
+        for publisher in self.all_publishers():
+            for feed in publisher.feeds:
+                if feed.kind == kind and feed.frames and not (kind == "audio" and feed.site in self.muted):
                     feeds[feed.key] = feed
         return feeds
 
@@ -494,7 +507,8 @@ class Room:
             self.recorder.follow()
 
     def state(self) -> dict[str, Any]:
-        sites = {s.site for s in self.sessions.values()} | set(self.order)
+        publishers = {p.site: p for p in self.all_publishers()}
+        sites = {s.site for s in self.sessions.values()} | set(publishers)
         return {
             "main_site": self.main_site,
             "chair_site": self.chair_site(),
@@ -504,8 +518,8 @@ class Room:
             "recording": self.recorder is not None,
             "codec": self.settings.video_codec,
             "sites": [{"site": site, "name": self.names.get(site, ""),
-                       "video": any(f.kind == "video" for f in self.publishers[site].feeds) if site in self.publishers else False,
-                       "audio": any(f.kind == "audio" for f in self.publishers[site].feeds) if site in self.publishers else False}
+                       "video": any(f.kind == "video" for f in publishers[site].feeds) if site in publishers else False,
+                       "audio": any(f.kind == "audio" for f in publishers[site].feeds) if site in publishers else False}
                       for site in sorted(sites, key=lambda s: (s != self.main_site, self.names.get(s, ""), s))],
         }
 
@@ -543,8 +557,8 @@ class Room:
             self.broadcast({"type": "media", "event": "speaker", "site": speaker})
             self.relayout()
         now = asyncio.get_running_loop().time()
-        for session in self.publishers.values():
-            for feed in session.feeds:
+        for publisher in self.all_publishers():
+            for feed in publisher.feeds:
                 if feed.kind == "video" and feed.waiting() and now - feed.last_request > KEYFRAME_RETRY:
                     feed.request_keyframe()
         if self._ticks % QUALITY_EVERY == 0:

@@ -112,7 +112,8 @@ function onMedia(frame) {
       break;
     case "error":
       toast(frame.message || t("action_failed"));
-      if (frame.action === "offer") scheduleRestart(RESTART_AFTER_MS);
+      // "moved": the media worker of this session died; a new offer lands on a live one at once.
+      if (frame.action === "offer") scheduleRestart(frame.code === "moved" ? 0 : RESTART_AFTER_MS);
       break;
     default:
       break;

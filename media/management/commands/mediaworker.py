@@ -24,11 +24,12 @@ class Command(BaseCommand):
             self.stderr.write(f"note: {name!r} is not in PHONGHOP_MEDIA_WORKERS; no meeting will be sent here")
         self.stdout.write(f"media worker {name} listening on mediaworker.{name}")
         from media.backend import settings_from_django
+        from media.cluster import cluster_for
         from media.ports import new_loop
 
         ports = settings_from_django().udp_ports
         try:
             with asyncio.Runner(loop_factory=lambda: new_loop(ports)) as runner:
-                runner.run(Worker(name, get_channel_layer()).run())
+                runner.run(Worker(name, get_channel_layer(), cluster=cluster_for(name)).run())
         except KeyboardInterrupt:
             pass
