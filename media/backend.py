@@ -262,6 +262,14 @@ class WorkerBackend(MediaBackend):
     def control(self, meeting_id: int, action: str, args: dict[str, Any]) -> None:
         from asgiref.sync import async_to_sync
 
+        if self.redis_url and (self.monitor is None or self.monitor.done()):
+            # No media session in this process yet, so no fresh heartbeats: read them now.
+            from media.cluster import read_workers_sync, registry_prefix
+
+            try:
+                self.alive = read_workers_sync(self.redis_url, registry_prefix(self.prefix))
+            except Exception:
+                log.exception("media workers: reading heartbeats failed")
         channels = ([worker_channel(w) for w in self._others(meeting_id)] if self.redis_url and self.alive
                     else [self.channel(meeting_id)])
         for channel in channels:

@@ -42,6 +42,20 @@ async def read_workers(redis: Any, prefix: str) -> dict[str, dict[str, Any]]:
     return found
 
 
+def read_workers_sync(redis_url: str, prefix: str) -> dict[str, dict[str, Any]]:
+    """``read_workers`` for sync code (the live room's floor, in a process that has no media session)."""
+    import redis
+
+    client = redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=100))
+        values = client.mget(keys) if keys else []
+    finally:
+        client.close()
+    return {(k.decode() if isinstance(k, bytes) else k)[len(prefix):]: json.loads(v)
+            for k, v in zip(keys, values, strict=True) if v}
+
+
 def cluster_for(name: str) -> Cluster:
     """The cluster part of ``phonghop mediaworker --name``, from the settings (the trunk on
     ``PHONGHOP_MEDIA_TRUNK_HOST``, a private address; the secret derived from ``SECRET_KEY``, which every

@@ -97,6 +97,13 @@ async def test_a_briefing_spread_over_two_workers_survives_losing_one(two_worker
         await backend.request(hall_info, {"type": "media", "action": "mute", "site": 1, "muted": True}, hall.on_frame)
         assert await wait_for(lambda: commune.layout["muted"] == [1], 30), "mute reaches the other worker"
 
+        # The live room's floor comes from any Daphne process, even one with no media session: every
+        # worker of the briefing applies it.
+        other_process = WorkerBackend(["wa", "wb"], layer=layer, redis_url=REDIS, prefix=prefix)
+        await asyncio.to_thread(other_process.control, meeting, "floor", {"site": 2})
+        assert await wait_for(lambda: commune.layout["spotlight"] == 2 and hall.layout["spotlight"] == 2, 30), \
+            "the floor reaches both workers"
+
         # The commune's worker dies without a word.
         killed_at = time.monotonic()
         os.killpg(processes[second].pid, signals.SIGKILL)
