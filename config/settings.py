@@ -133,6 +133,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 REDIS_URL = env("REDIS_URL")
+CHANNEL_PREFIX = env("CHANNEL_PREFIX") or "phonghop"  # Redis keys of this deployment (channel layer, media workers)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -262,6 +263,10 @@ PHONGHOP_MEDIA_VIDEO_CODEC = (env("PHONGHOP_MEDIA_VIDEO_CODEC") or "VP8").upper(
 PHONGHOP_MEDIA_BACKEND = env("PHONGHOP_MEDIA_BACKEND") or "thread"  # thread | loop | workers | janus
 PHONGHOP_MEDIA_UDP_PORTS = env("PHONGHOP_MEDIA_UDP_PORTS") or ""  # e.g. 40000-40999; empty: any free port
 PHONGHOP_MEDIA_WORKERS = envlist("PHONGHOP_MEDIA_WORKERS", [])  # names of `phonghop mediaworker --name`
+# Where a media worker listens for the other workers of a briefing spread over several (media/trunk.py):
+# a private address of the media network, never a public one.
+PHONGHOP_MEDIA_TRUNK_HOST = env("PHONGHOP_MEDIA_TRUNK_HOST") or "127.0.0.1"
+PHONGHOP_MEDIA_TRUNK_PORT = envint("PHONGHOP_MEDIA_TRUNK_PORT", 0)  # 0: any free port (it is announced in Redis)
 # The Janus backend (media/janus/, docs/operations.md "Janus"): the HTTP API of one or more Janus instances on a
 # private address (e.g. http://10.0.0.5:8088/janus), its API secret (from the environment only), and where
 # Janus writes recordings (a path on the Janus machine; default MEDIA_ROOT/recordings).

@@ -166,7 +166,7 @@ async def test_a_janus_that_is_down_gives_a_clear_error_not_a_hang():
     error = sent.last("error")
     assert error is not None and error["code"] == "unavailable", sent.frames
     assert error["action"] == "subscribe"  # the page starts over a few seconds later
-    assert error["message"].startswith("Máy chủ truyền hình không phản hồi")
+    assert error["message"].startswith("Máy chủ hình ảnh không phản hồi")
 
 
 @janus

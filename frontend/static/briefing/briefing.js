@@ -54,6 +54,7 @@ const state = {
   filter: "all",
   found: null, // the site the chair picked in the list: its tile is marked until another is picked
   rosterShown: "",
+  maxKbps: null, // the server's cap on this site's camera: its uplink loses packets (media/adaptation.py)
 };
 
 // The chair's and secretary's list of every site the meeting expects (main site first, then by name).
@@ -107,6 +108,10 @@ function onMedia(frame) {
       renderQuality();
       renderRoster();
       break;
+    case "bitrate":
+      state.maxKbps = frame.max_kbps ?? null;
+      applyBitrate();
+      break;
     case "replaced":
       toast(t("replaced"));
       break;
@@ -117,7 +122,10 @@ function onMedia(frame) {
       break;
     case "error":
       toast(frame.message || t("action_failed"));
-      if (["offer", "subscribe", "subscribe_answer"].includes(frame.action)) scheduleRestart(RESTART_AFTER_MS);
+      // "moved": the media worker of this session died; a new offer lands on a live one at once.
+      if (["offer", "subscribe", "subscribe_answer"].includes(frame.action)) {
+        scheduleRestart(frame.code === "moved" ? 0 : RESTART_AFTER_MS);
+      }
       break;
     default:
       break;
@@ -229,6 +237,7 @@ async function answerJanus(sdp) {
 async function startPeer() {
   clearTimeout(state.restartTimer);
   stopPeer();
+  state.maxKbps = null; // a new session starts uncapped on the server too
   setMediaStatus("media_connecting");
   if (JANUS) {
     await startJanus();
@@ -247,6 +256,27 @@ async function startPeer() {
   state.lastView = JSON.stringify(state.wantedView);
   state.offers += 1;
   send({ action: "offer", sdp: pc.localDescription.sdp, view: state.wantedView });
+}
+
+// The server measured loss on this site's uplink and asks for less (or lifts the cap). Only the video
+// senders: audio is never capped. No renegotiation: the encoder adapts on its next frame.
+async function applyBitrate() {
+  if (!state.pc) return;
+  for (const sender of state.pc.getSenders()) {
+    if (!sender.track || sender.track.kind !== "video") continue;
+    const params = sender.getParameters();
+    if (!params.encodings || !params.encodings.length) params.encodings = [{}];
+    for (const encoding of params.encodings) {
+      if (state.maxKbps) encoding.maxBitrate = state.maxKbps * 1000;
+      else delete encoding.maxBitrate;
+    }
+    try {
+      await sender.setParameters(params);
+    } catch (err) {
+      /* a sender being replaced: the next "bitrate" frame or offer applies it */
+    }
+  }
+  renderControls();
 }
 
 function scheduleRestart(delay) {
@@ -315,6 +345,11 @@ function renderControls() {
   const rec = $("toggle-recording");
   if (rec) rec.textContent = state.layout && state.layout.recording ? t("stop_recording") : t("start_recording");
   $("recording").hidden = !(state.layout && state.layout.recording);
+  // Tell a commune on a weak link why it sees fewer pictures, or sends a softer one.
+  const you = state.layout ? state.layout.you || {} : {};
+  const weak = $("weak-link");
+  weak.hidden = !(you.reduced || you.cap_kbps);
+  weak.textContent = you.reduced ? t("weak_down") : t("weak_up");
 }
 
 async function listDevices() {
@@ -619,7 +654,10 @@ function qualityText(site) {
   if (q && q.kbps == null && q.lost_up != null) return t("quality_janus", { up: q.lost_up, down: q.lost_down || 0 });
   if (!q || q.kbps == null) return t("quality_unknown");
   const loss = q.loss_up == null ? "–" : `${(100 * q.loss_up).toFixed(1)} %`;
-  const text = t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
+  let text = t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
+  // What the server did about a weak link: a cap on the site's camera, fewer videos sent to it.
+  if (q.cap_kbps) text += ` · ${t("quality_cap", { kbps: q.cap_kbps })}`;
+  if (q.videos != null && q.videos < media.max_videos) text += ` · ${t("quality_videos", { videos: q.videos })}`;
   // Frames the server could not forward and pictures that stood still: which site's uplink is bad.
   if (!q.frames_lost && !q.freezes) return text;
   return `${text} · ${t("quality_loss", { frames: q.frames_lost || 0, freezes: q.freezes || 0 })}`;
