@@ -274,3 +274,23 @@ def test_readiness_asks_janus(janus_server, settings):
     settings.PHONGHOP_JANUS_URL = [f"http://127.0.0.1:{free_port()}/janus"]
     with pytest.raises(OSError):
         readiness.media()
+
+
+def test_workers_driving_janus_take_whole_briefings(settings):
+    """With Janus, the web processes place briefings on workers by meeting id (no per-session placement by
+    load, which would split a briefing's decisions)."""
+    from media.backend import WorkerBackend, get_backend, reset_backend
+
+    settings.PHONGHOP_MEDIA_BACKEND, settings.PHONGHOP_MEDIA_WORKERS = "workers", ["w1", "w2"]
+    settings.REDIS_URL = "redis://127.0.0.1:6379/6"
+    settings.PHONGHOP_JANUS_URL = ["http://10.0.0.5:8088/janus"]
+    reset_backend()
+    try:
+        backend = get_backend()
+        assert isinstance(backend, WorkerBackend) and backend.redis_url is None
+        assert backend.channel(7) == backend.channel(7 + 2) != backend.channel(8)
+        settings.PHONGHOP_JANUS_URL = []
+        reset_backend()
+        assert get_backend().redis_url == "redis://127.0.0.1:6379/6"  # aiortc workers: placed by load
+    finally:
+        reset_backend()
