@@ -598,6 +598,7 @@ class JanusServer:
         self.rooms: dict[int, JanusRoom] = {}
         self.where: dict[str, int] = {}
         self._opening: dict[int, asyncio.Future] = {}
+        self._closing: dict[int, asyncio.Task] = {}  # rooms being destroyed in Janus (their last socket left)
         self.on_site_connected: Callable[[int, int], None] | None = self._roll_call if roll_call else None
 
     def _roll_call(self, meeting_id: int, site_id: int) -> None:
@@ -617,6 +618,12 @@ class JanusServer:
         room = self.rooms.get(meeting_id)
         if room is not None:
             return room
+        closing = self._closing.get(meeting_id)
+        if closing is not None:  # a socket joins as the last one left: the old room goes first, then a new one
+            await asyncio.shield(closing)
+            room = self.rooms.get(meeting_id)
+            if room is not None:
+                return room
         opening = self._opening.get(meeting_id)
         if opening is not None:  # another socket of the meeting is opening it: wait for that one
             return await asyncio.shield(opening)
@@ -730,12 +737,20 @@ class JanusServer:
         await room.leave(session_id)
         if not room.peers and self.rooms.get(room.meeting_id) is room:
             del self.rooms[room.meeting_id]
-            await room.close()  # the Janus room and our session with it
+            closing = self._closing[room.meeting_id] = asyncio.get_running_loop().create_task(room.close())
+            try:
+                await closing  # the Janus room and our session with it
+            finally:
+                if self._closing.get(room.meeting_id) is closing:
+                    del self._closing[room.meeting_id]
 
     async def shutdown(self) -> None:
-        for room in list(self.rooms.values()):
-            await room.close()
+        rooms = list(self.rooms.values())
         self.rooms.clear()
+        try:  # bounded: a Janus that is down must not hold up the process's exit
+            await asyncio.wait_for(asyncio.gather(*(room.close() for room in rooms), return_exceptions=True), 8)
+        except TimeoutError:
+            log.warning("Janus did not answer while closing %s briefing rooms", len(rooms))
         self.where.clear()
         await self.placement.close()
 
