@@ -33,7 +33,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,7 @@ class JanusSettings:
     max_audio: int = 4
     video_codec: str = "VP8"
     rec_dir: str = ""  # where Janus writes recordings (a path on the Janus machine); <rec_dir>/<meeting>
-    max_publishers: int = 250
-    ice_servers: list[dict[str, Any]] = field(default_factory=list)
+    max_publishers: int = 250  # VideoRoom's limit on senders in a room: above any province's sites
 
 
 def settings_from_django() -> JanusSettings:
@@ -75,8 +74,7 @@ def settings_from_django() -> JanusSettings:
     return JanusSettings(
         urls=urls, api_secret=settings.PHONGHOP_JANUS_API_SECRET, max_videos=settings.PHONGHOP_MEDIA_MAX_VIDEOS,
         max_audio=settings.PHONGHOP_MEDIA_MAX_AUDIO, video_codec=settings.PHONGHOP_MEDIA_VIDEO_CODEC,
-        rec_dir=settings.PHONGHOP_JANUS_REC_DIR or str(Path(settings.MEDIA_ROOT) / "recordings"),
-        ice_servers=list(settings.PHONGHOP_ICE_SERVERS))
+        rec_dir=settings.PHONGHOP_JANUS_REC_DIR or str(Path(settings.MEDIA_ROOT) / "recordings"))
 
 
 def unavailable() -> MediaError:
