@@ -45,7 +45,9 @@ class VoteIn(Schema):
     secret: bool = False
     rule: RuleIn = RuleIn()
     allow_change: bool = False
-    duration: int = 0
+    duration: int = Field(0, description="seconds to vote, 0: until closed; at the limit the vote closes by itself")
+    publish_on_close: bool = Field(False, description="announce the result as soon as the vote closes, by the chair "
+                                                     "or at its time limit")
     agenda_item_id: int | None = None
     noun: str = "đại biểu"
 
