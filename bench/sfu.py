@@ -146,11 +146,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
-    from media.backend import InProcessBackend
-    from media.room import MediaSettings, SessionInfo
+async def signaling_server(port: int, backend: Any) -> asyncio.AbstractServer:
+    """JSON lines over TCP into a media backend, as the meeting socket would carry them."""
+    from media.room import SessionInfo
 
-    backend = InProcessBackend(MediaSettings(max_videos=1, max_audio=0), own_thread=own_thread)
     loop = asyncio.get_running_loop()
 
     async def client(reader, writer):
@@ -160,7 +159,7 @@ async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
                 message = json.loads(line)
                 info = SessionInfo.from_dict(message["info"])
 
-                def send(frame, writer=writer):
+                def send(frame, writer=writer):  # from the media thread, or this loop
                     loop.call_soon_threadsafe(writer.write, (json.dumps(frame) + "\n").encode())
 
                 await backend.request(info, message["frame"], send)
@@ -168,7 +167,16 @@ async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
             if info is not None:
                 await backend.leave(info)
 
-    server = await asyncio.start_server(client, "127.0.0.1", port)
+    return await asyncio.start_server(client, "127.0.0.1", port)
+
+
+async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
+    from media.backend import InProcessBackend
+    from media.room import MediaSettings
+
+    backend = InProcessBackend(MediaSettings(max_videos=1, max_audio=0), own_thread=own_thread)
+    loop = asyncio.get_running_loop()
+    server = await signaling_server(port, backend)
     lags: list[float] = []
     if lag_out is not None:
         loop.create_task(probe_lag(lags))
@@ -187,24 +195,12 @@ async def serve_front(port: int, workers: list[str]) -> None:
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
     from media.backend import WorkerBackend
-    from media.room import SessionInfo
 
     redis_url, prefix = os.environ["REDIS_URL"], os.environ["CHANNEL_PREFIX"]
     backend = WorkerBackend(workers, layer=RedisPubSubChannelLayer(hosts=[redis_url], prefix=prefix),
                             redis_url=redis_url, prefix=prefix)
 
-    async def client(reader, writer):
-        info = None
-        try:
-            while line := await reader.readline():
-                message = json.loads(line)
-                info = SessionInfo.from_dict(message["info"])
-                await backend.request(info, message["frame"], lambda frame, w=writer: w.write((json.dumps(frame) + "\n").encode()))
-        finally:
-            if info is not None:
-                await backend.leave(info)
-
-    server = await asyncio.start_server(client, "127.0.0.1", port)
+    server = await signaling_server(port, backend)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()

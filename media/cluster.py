@@ -33,13 +33,12 @@ def registry_prefix(channel_prefix: str | None) -> str:
 async def read_workers(redis: Any, prefix: str) -> dict[str, dict[str, Any]]:
     """Every live worker's last heartbeat, by name."""
     keys = [key async for key in redis.scan_iter(match=f"{prefix}*", count=100)]
-    values = await redis.mget(keys) if keys else []
-    found = {}
-    for key, value in zip(keys, values, strict=True):
-        if value:
-            name = (key.decode() if isinstance(key, bytes) else key)[len(prefix):]
-            found[name] = json.loads(value)
-    return found
+    return _by_name(prefix, keys, await redis.mget(keys) if keys else [])
+
+
+def _by_name(prefix: str, keys: list[Any], values: list[Any]) -> dict[str, dict[str, Any]]:
+    return {(k.decode() if isinstance(k, bytes) else k)[len(prefix):]: json.loads(v)
+            for k, v in zip(keys, values, strict=True) if v}
 
 
 def read_workers_sync(redis_url: str, prefix: str) -> dict[str, dict[str, Any]]:
@@ -52,8 +51,7 @@ def read_workers_sync(redis_url: str, prefix: str) -> dict[str, dict[str, Any]]:
         values = client.mget(keys) if keys else []
     finally:
         client.close()
-    return {(k.decode() if isinstance(k, bytes) else k)[len(prefix):]: json.loads(v)
-            for k, v in zip(keys, values, strict=True) if v}
+    return _by_name(prefix, keys, values)
 
 
 def cluster_for(name: str) -> Cluster:
