@@ -40,6 +40,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from media import selection
+from media.adaptation import WEAK_LOSS, DownlinkVideos, Report, UplinkCap
 from media.backend import InProcessBackend
 from media.janus.client import JanusClient, JanusError, JanusSession, JanusUnavailable
 from media.room import CAMERA, SCREEN, MediaError, Send, SessionInfo
@@ -130,6 +131,8 @@ class Peer:
         self.wanted: list[int] = []
         self.last_layout = ""
         self.lost_up = self.lost_down = 0  # packets Janus reported lost since the last quality frame
+        self.uplink = UplinkCap()  # the bitrate cap asked of this site's page (media/adaptation.py)
+        self.downlink = DownlinkVideos(slots=0)  # how many of its video slots it is sent
 
     @property
     def site(self) -> int:
@@ -256,6 +259,7 @@ class JanusRoom:
             await self._unpublish(peer)
         handle = await self.session.attach()
         peer.pub, peer.feed, peer.live, peer.mids = handle, secrets.randbits(48), False, {}
+        peer.uplink = UplinkCap()  # a new peer connection starts uncapped (the page resets its own cap)
         self.by_handle[handle] = peer
         try:
             await self.session.message(handle, {"request": "join", "ptype": "publisher", "room": self.room_id,
@@ -304,6 +308,7 @@ class JanusRoom:
             peer.sub = None
         handle = await self.session.attach()
         self.by_handle[handle] = peer
+        peer.downlink = DownlinkVideos(slots=0)
         video = (self.dummy, self.dummy_mids["video"])
         audio = (self.dummy, self.dummy_mids["audio"])
         streams = [{"feed": video[0], "mid": video[1]}] * self.settings.max_videos + \
@@ -437,7 +442,8 @@ class JanusRoom:
         preferred = [*screens, *((site, CAMERA) for site in (
             self.spotlight, self.chair_site(), self.speaker, *peer.wanted, *self.recent))]
         mine = [key for key in feeds if key[0] == peer.site]
-        return selection.choose(len(peer.video), preferred, list(feeds), mine)
+        peer.downlink.slots = len(peer.video)
+        return selection.choose(peer.downlink.limit, preferred, list(feeds), mine)
 
     def audio_for(self, peer: Peer, feeds: dict[Key, Source]) -> list[Key]:
         preferred = [(site, CAMERA) for site in (self.speaker, self.chair_site(), self.spotlight, *self.recent)]
@@ -508,7 +514,8 @@ class JanusRoom:
         frame = {"type": "media", "event": "layout", "video": slots(peer.video), "audio": slots(peer.audio),
                  **(state or self.state()),
                  "you": {"site": peer.site, "publishing": self.publishers.get(peer.site) is peer,
-                         "muted": peer.site in self.muted}}
+                         "muted": peer.site in self.muted, "reduced": peer.downlink.reduced,
+                         "cap_kbps": peer.uplink.cap_kbps}}
         text = json.dumps(frame, sort_keys=True)
         if text != peer.last_layout:
             peer.last_layout = text
@@ -566,22 +573,42 @@ class JanusRoom:
             self.server.on_site_connected(self.meeting_id, peer.site)
 
     async def _quality_loop(self) -> None:
-        """Every 2 s, to the chair and the secretary: what Janus tells about each site's link (its slow-link
-        events: packets lost on the way in and out). Bitrate and round trip are in Janus's admin API, which
-        stays closed, so they are ``null``."""
+        """Every 2 s: what Janus tells about each site's link, to the chair and the secretary, and the weak-link
+        levers of the aiortc backend (media/adaptation.py) driven by it.
+
+        Janus's client API reports packet loss only, as ``slowlink`` events when more than 4 packets a second
+        were lost (``slowlink_threshold``, media/janus/config.py): about 4 % of a 1 Mbps camera, near
+        adaptation's ``WEAK_LOSS``. So an interval with such an event on a site's way in counts as a lossy
+        report for its uplink (its page is asked to cap its camera, ``bitrate``), one on its way out as a lossy
+        report for its downlink (it is sent fewer videos), and an interval without as a clean one. Bitrate and
+        round trip are in Janus's admin API, which stays closed, so they are ``null``."""
         while not self.closed:
             await asyncio.sleep(QUALITY_EVERY)
             watchers = [p for p in self.peers.values() if p.info.controls]
             sites: dict[str, dict[str, Any]] = {}
-            for peer in self.peers.values():
+            relayout = False
+            for peer in list(self.peers.values()):
+                publishing = self.publishers.get(peer.site) is peer
+                report = Report(loss_up=(WEAK_LOSS if peer.lost_up else 0.0) if publishing and peer.live else None,
+                                loss_down=(WEAK_LOSS if peer.lost_down else 0.0) if peer.sub is not None else None)
+                if publishing and peer.uplink.update(report):
+                    peer.send({"type": "media", "event": "bitrate", "max_kbps": peer.uplink.cap_kbps})
+                    relayout = True  # the page's layout says the cap
+                peer.downlink.slots = len(peer.video)
+                relayout |= peer.downlink.update(report)
                 row = sites.setdefault(str(peer.site), {"kbps": None, "loss_up": None, "loss_down": None,
                                                         "rtt_ms": None, "lost_up": 0, "lost_down": 0,
-                                                        "frames_lost": 0, "freezes": 0, "stall_ms": 0})
+                                                        "frames_lost": 0, "freezes": 0, "stall_ms": 0,
+                                                        "cap_kbps": None, "videos": None})
                 row["lost_up"] += peer.lost_up
                 row["lost_down"] += peer.lost_down
+                if publishing or row["videos"] is None:
+                    row.update(cap_kbps=peer.uplink.cap_kbps, videos=peer.downlink.limit)
                 peer.lost_up = peer.lost_down = 0
             for row in sites.values():
                 row["weak"] = row["lost_up"] > 0 or row["lost_down"] > 0
+            if relayout:
+                self.relayout_soon()
             for peer in watchers:
                 peer.send({"type": "media", "event": "quality", "sites": sites})
 

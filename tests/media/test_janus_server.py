@@ -294,3 +294,21 @@ def test_workers_driving_janus_take_whole_briefings(settings):
         assert get_backend().redis_url == "redis://127.0.0.1:6379/6"  # aiortc workers: placed by load
     finally:
         reset_backend()
+
+
+@janus
+async def test_a_lossy_uplink_under_janus_gets_its_camera_capped(janus_media, sites):
+    """Janus's slow-link events drive the same weak-link lever as the aiortc backend: the site's page is asked
+    to cap its camera (``bitrate``), and the chair sees it."""
+    from lossy_link import LossyLink
+
+    district = sites(Site("district", video=True, audio=True, loud=True, slots=0))
+    publisher = await publish(janus_media, district, info(meeting_id=41, site=9, main_site=5))
+    LossyLink(district.pc).uplink.loss(0.2, seed=3)  # a fifth of its packets, retransmissions too
+    chair, chair_info = Recorder(), info(meeting_id=41, site=5, main_site=5, roles=["chair"], controls=True)
+    await janus_media.handle(chair_info, {"type": "media", "action": "subscribe"}, chair)
+    capped = await publisher.until("bitrate")
+    assert 150 <= capped["max_kbps"] < 1500
+    row = (await chair.until("quality", lambda f: (f["sites"].get("9") or {}).get("cap_kbps")))["sites"]["9"]
+    assert row["weak"] and row["lost_up"] > 0 and row["kbps"] is None
+    assert (await publisher.until("layout", lambda f: f["you"]["cap_kbps"]))["you"]["publishing"]

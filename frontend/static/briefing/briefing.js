@@ -650,11 +650,15 @@ function sendView() {
 
 function qualityText(site) {
   const q = state.quality[String(site)];
+  if (!q) return t("quality_unknown");
+  let text;
   // Janus reports lost packets only (no bitrate, no round trip without its admin API).
-  if (q && q.kbps == null && q.lost_up != null) return t("quality_janus", { up: q.lost_up, down: q.lost_down || 0 });
-  if (!q || q.kbps == null) return t("quality_unknown");
-  const loss = q.loss_up == null ? "–" : `${(100 * q.loss_up).toFixed(1)} %`;
-  let text = t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
+  if (q.kbps == null && q.lost_up != null) text = t("quality_janus", { up: q.lost_up, down: q.lost_down || 0 });
+  else if (q.kbps == null) return t("quality_unknown");
+  else {
+    const loss = q.loss_up == null ? "–" : `${(100 * q.loss_up).toFixed(1)} %`;
+    text = t("quality", { kbps: q.kbps, loss, rtt: q.rtt_ms == null ? "–" : q.rtt_ms });
+  }
   // What the server did about a weak link: a cap on the site's camera, fewer videos sent to it.
   if (q.cap_kbps) text += ` · ${t("quality_cap", { kbps: q.cap_kbps })}`;
   if (q.videos != null && q.videos < media.max_videos) text += ` · ${t("quality_videos", { videos: q.videos })}`;
