@@ -156,11 +156,15 @@ async def test_the_socket_path_with_janus_and_a_non_participant_gets_nothing(bri
 async def test_a_janus_that_is_down_gives_a_clear_error_not_a_hang():
     from ports import free_port
 
+    from django.utils import translation
+
     server = JanusServer(JanusSettings(urls=[f"http://127.0.0.1:{free_port()}/janus"], api_secret="x"))
     sent = Recorder()
     try:
-        await asyncio.wait_for(server.handle(info(meeting_id=3, site=4, main_site=4),
-                                             {"type": "media", "action": "subscribe"}, sent), 30)
+        # The site's language, whatever an earlier test left active in this thread.
+        with translation.override("vi"):
+            await asyncio.wait_for(server.handle(info(meeting_id=3, site=4, main_site=4),
+                                                 {"type": "media", "action": "subscribe"}, sent), 30)
     finally:
         await server.shutdown()
     error = sent.last("error")
