@@ -154,9 +154,8 @@ async def test_the_socket_path_with_janus_and_a_non_participant_gets_nothing(bri
 
 
 async def test_a_janus_that_is_down_gives_a_clear_error_not_a_hang():
-    from ports import free_port
-
     from django.utils import translation
+    from ports import free_port
 
     server = JanusServer(JanusSettings(urls=[f"http://127.0.0.1:{free_port()}/janus"], api_secret="x"))
     sent = Recorder()
