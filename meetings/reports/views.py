@@ -20,7 +20,7 @@ from meetings.reports.columns import COLUMNS
 from meetings.reports.report import VIEWS, build, parse_filters
 
 CHART_LIMIT = 30  # bars; the table has every row
-TABLE_LIMIT = 300  # rows on the page; the XLSX and PDF have them all
+TABLE_LIMIT = 300  # rows on the page (the meetings view comes a page at a time); the XLSX and PDF have them all
 
 
 def _chart(report) -> str:
@@ -51,7 +51,7 @@ def index(request: HttpRequest, view: str = "") -> HttpResponse:
     except Invalid as exc:
         filters, error = parse_filters({}), str(exc)
     try:
-        report = build(request.user, view, filters)
+        report = build(request.user, view, filters, page=request.GET.get("page") or 1)
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except Invalid as exc:
@@ -60,14 +60,14 @@ def index(request: HttpRequest, view: str = "") -> HttpResponse:
     shown = report.rows[:TABLE_LIMIT]
     table = [[(c.kind, exports.cell_text(c, row.get(c.key))) for c in columns] for row in shown]
     totals = [(c.title, exports.cell_text(c, report.totals.get(c.key))) for c in COLUMNS["kinds"][1:]]
-    query = urlencode({k: v for k, v in params.items() if v})
+    query = urlencode({k: v for k, v in params.items() if v and k != "page"})
     return render(request, "reports/index.html", {
         "view": view, "views": VIEWS if organiser else {"members": VIEWS["members"]}, "organiser": organiser,
         "columns": columns, "table": table, "report": report, "chart": _chart(report) if report.rows else "",
         "totals": totals if report.totals else [],
         "kinds": MeetingKind.objects.order_by("name"), "units": Unit.objects.order_by("order", "name")
         if organiser else [], "params": params, "query": query, "error": error,
-        "more": len(report.rows) - len(shown),
+        "more": len(report.rows) - len(shown), "page": report.pager,
         "periods": [("month", _("Month")), ("quarter", _("Quarter")), ("year", _("Year"))],
     })
 
