@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.models import Unit
@@ -16,7 +18,7 @@ from frontend.language import vietnamese_by_default
 from meetings.errors import Forbidden, Invalid
 from meetings.models import MeetingKind
 from meetings.reports import charts, exports, scope
-from meetings.reports.columns import COLUMNS
+from meetings.reports.columns import COLUMNS, Column
 from meetings.reports.report import VIEWS, build, parse_filters
 
 CHART_LIMIT = 30  # bars; the table has every row
@@ -34,6 +36,14 @@ def _chart(report) -> str:
             _("Done on time (share of done)"), rows, "name", "on_time_rate")
     return charts.count_bars(_("Meetings held"), rows, "name", "meetings") + charts.share_bars(
         _("Attendance rate"), rows, "name")
+
+
+def _table_body(columns: list[Column], rows: list[dict]) -> SafeString:
+    """The table's rows as HTML, built here rather than by two nested template loops: the template engine
+    spent about 60 µs a cell, most of a 300-row page's time (bench/reports.py)."""
+    return format_html_join("", "<tr>{}</tr>", ((format_html_join(
+        "", '<td class="{}">{}</td>', ((c.kind, exports.cell_text(c, row.get(c.key))) for c in columns)),)
+        for row in rows))
 
 
 @vietnamese_by_default
@@ -58,7 +68,7 @@ def index(request: HttpRequest, view: str = "") -> HttpResponse:
         raise PermissionDenied(str(exc)) from exc
     columns = COLUMNS[view]
     shown = report.rows[:TABLE_LIMIT]
-    table = [[(c.kind, exports.cell_text(c, row.get(c.key))) for c in columns] for row in shown]
+    table = _table_body(columns, shown)
     totals = [(c.title, exports.cell_text(c, report.totals.get(c.key))) for c in COLUMNS["kinds"][1:]]
     query = urlencode({k: v for k, v in params.items() if v and k != "page"})
     return render(request, "reports/index.html", {
