@@ -102,9 +102,10 @@ def build(user: User, view: str, filters: Filters, member_id: int | None = None,
     if view == "periods":
         rows = sums.period_rows(held, filters.period)
         return Report(view, filters, rows, own_only=False, totals=sums.add_up(rows))
-    totals = sums.totals(held)
     if page is None:
-        return Report(view, filters, sums.meeting_rows(held), own_only=False, totals=totals)
+        rows = sums.meeting_rows(held)
+        return Report(view, filters, rows, own_only=False, totals=sums.add_up(rows))
+    totals = sums.totals(held)
     # A year of a province is about a thousand meetings: counting them all is one grouped query, listing them
     # all on a page was most of its time (and no one reads a thousand rows; the filters narrow the period).
     pager = Paginator(range(totals["meetings"]), PAGE_SIZE).get_page(page)

@@ -117,10 +117,12 @@ def totals(meetings: QuerySet[Meeting]) -> dict[str, Any]:
 
 
 def add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The totals of group rows that partition the meetings (kinds, periods): their sum, not another query."""
+    """The totals of rows that partition the meetings (kinds, periods, or every meeting's own row): their sum,
+    not another query over every participation."""
     figures = _empty()
     for row in rows:
-        for f in SUMMED:
+        figures["meetings"] += row.get("meetings", 1)  # a meeting's own row is one meeting
+        for f in SUMMED[1:]:
             figures[f] += row[f]
         figures["speaking_minutes"] += row["speaking_minutes"]
     figures["speaking_minutes"] = round(figures["speaking_minutes"], 1)
