@@ -1,11 +1,17 @@
 """The meeting figures summed in the database: per meeting, per meeting kind, per month, quarter or year, or all
-together (the totals), from one grouped query per kind of row (meetings, participants, turns to speak, votes).
+together (the totals).
 
-Each query groups by the key itself (the kind, or the start's month, quarter or year in the site's time zone), so
-a five-year history comes back as a few dozen rows, not as every meeting (bench/reports.py). The one figure
-that is added up in Python is speaking time: it is rounded per meeting, as the meeting view shows it, before
-it is summed, so a kind's or a period's minutes are the sum of its meetings' minutes. For that the turns come
-back one row per meeting (at most one per meeting held), already summed.
+One grouped query per kind of row (participants with their attendance, votes, turns to speak) sums each
+meeting's figures in the database, grouped by the meeting's id, a column: a year's 40,000 participations come
+back as a thousand rows. Those are added up into the meeting's group (its kind or period, read once per
+meeting by ``_groups_of``). Grouping the participations by the period itself made SQLite run its Python
+time-zone truncation for every participation (a 1,500-meeting history's periods took 2.3 s instead of 0.9 s)
+and saved PostgreSQL nothing measurable; grouping by meeting also keeps speaking time rounded per meeting,
+as the meeting view shows it, before it is summed, so a kind's or a period's minutes are the sum of its
+meetings' minutes.
+
+The rows themselves are never model instances: building a thousand meetings with their dates was most of
+the time of the kind and period pages before (bench/reports.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -39,19 +45,17 @@ PER_MEETING = ("in_person", "online", "substitutes_sent")
 Key = tuple[Any, ...]
 
 
-def _key(key: str, path: str) -> dict[str, Any]:
-    """The expression naming a row's group; ``path`` leads from the row to its meeting ("" or "meeting__").
-    A period is the start truncated to it in the site's time zone (Trunc* use the current one), as the pages
-    show dates: one expression per row, not a year and a month (two EXTRACTs cost PostgreSQL half as much
-    again on five years of participations, and SQLite a Python call each)."""
-    start = f"{path}start"
+def _groups_of(held: QuerySet[Meeting], key: str) -> dict[int, Key]:
+    """Each meeting's group. A period is the start truncated to it in the site's time zone (Trunc* use the
+    current one), as the pages show dates; it is worked out once per meeting, here, never per participation:
+    SQLite truncates by a Python call for each row it is asked of."""
+    if key == "all":
+        return dict.fromkeys(held.values_list("pk", flat=True), ())
     if key == "meeting":
-        return {"k0": F(f"{path}id" if path else "pk")}
+        return {pk: (pk,) for pk in held.values_list("pk", flat=True)}
     if key == "kind":
-        return {"k0": F(f"{path}kind_id")}
-    if key in PERIODS:
-        return {"k0": PERIODS[key](start)}
-    return {}  # all: no GROUP BY, one row
+        return {pk: (kind,) for pk, kind in held.values_list("pk", "kind_id")}
+    return {pk: _period(key, start) for pk, start in held.values_list("pk", PERIODS[key]("start"))}
 
 
 def _period(key: str, start: dt.datetime) -> Key:
@@ -61,58 +65,38 @@ def _period(key: str, start: dt.datetime) -> Key:
     return (start.year, (start.month - 1) // 3 + 1) if key == "quarter" else (start.year, start.month)
 
 
-def _grouped(rows: QuerySet, key: str, path: str, **figures: Any) -> list[tuple[Key, dict[str, Any]]]:
-    """``figures`` summed over ``rows`` by ``key``: (group, figures) pairs."""
-    exprs = _key(key, path)
-    if not exprs:
-        return [((), rows.aggregate(**figures))]
-    found = rows.values(**exprs).annotate(**figures).order_by()
-    if key in PERIODS:
-        return [(_period(key, r.pop("k0")), r) for r in found]
-    return [((r.pop("k0"),), r) for r in found]
-
-
 def summed(meetings: QuerySet[Meeting], key: str) -> dict[Key, dict[str, Any]]:
     """The figures of ``meetings`` by ``key`` (one of ``KEYS``): group -> figures, every group with a meeting."""
     ids = meetings.values("pk")
-    held = Meeting.objects.filter(pk__in=ids)
+    group_of = _groups_of(Meeting.objects.filter(pk__in=ids), key)
     groups: dict[Key, dict[str, Any]] = {}
-    for group, row in _grouped(held, key, "", meetings=Count("pk")):
-        if row["meetings"]:
-            groups[group] = dict.fromkeys(SUMMED + PER_MEETING, 0) | row | {"speaking_minutes": 0.0}
-    people = Participant.objects.filter(meeting__in=ids, role__in=MEMBER_ROLES)
-    for group, row in _grouped(people, key, "meeting__", **attendance_counts(), on_time=Count("id", filter=Q(
-            attendance__status__in=PRESENT, attendance__checked_in_at__lte=F("meeting__start") + ON_TIME_GRACE))):
-        if group in groups:
-            groups[group].update({k: v or 0 for k, v in row.items()})
-    votes = VotingItem.objects.filter(meeting__in=ids, status__in=COUNTED_VOTES)
-    for group, row in _grouped(votes, key, "meeting__", votes=Count("id")):
-        if group in groups:
-            groups[group]["votes"] = row["votes"] or 0
-    _add_turns(groups, ids, key)
+    for group in group_of.values():
+        groups.setdefault(group, _empty())["meetings"] += 1
+    people = Participant.objects.filter(meeting__in=ids, role__in=MEMBER_ROLES).values("meeting_id").annotate(
+        **attendance_counts(), on_time=Count("id", filter=Q(
+            attendance__status__in=PRESENT, attendance__checked_in_at__lte=F("meeting__start") + ON_TIME_GRACE)))
+    votes = VotingItem.objects.filter(meeting__in=ids, status__in=COUNTED_VOTES).values("meeting_id").annotate(
+        votes=Count("id"))
+    spoken = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+    turns = SpeakRequest.objects.filter(meeting__in=ids, started_at__isnull=False).values("meeting_id").annotate(
+        speakers=Count("participant_id", distinct=True), spoken=Sum(spoken, filter=Q(ended_at__gt=F("started_at"))))
+    for rows in (people, votes, turns):
+        for row in rows.order_by():
+            group = group_of.get(row.pop("meeting_id"))
+            if group is None:  # finished between two of these queries: counted on the next request
+                continue
+            figures = groups[group]
+            spoken_time = row.pop("spoken", None)
+            if spoken_time:
+                # Rounded per meeting first: the meeting view's minutes, which the groups add up.
+                figures["speaking_minutes"] += round(spoken_time.total_seconds() / 60, 1)
+            for name, value in row.items():
+                figures[name] += value
     for figures in groups.values():
         figures["speaking_minutes"] = round(figures["speaking_minutes"], 1)
         figures["attendance_rate"] = rate(figures["present"], figures["invited"])
         figures["on_time_rate"] = rate(figures["on_time"], figures["present"])
     return groups
-
-
-def _add_turns(groups: dict[Key, dict[str, Any]], ids: QuerySet, key: str) -> None:
-    """Speakers (people whose turn started) and speaking time (turns that ended), one row per meeting."""
-    exprs = _key(key, "meeting__") | {"m": F("meeting_id")}
-    spoken = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
-    turns = SpeakRequest.objects.filter(meeting__in=ids, started_at__isnull=False).values(**exprs).annotate(
-        speakers=Count("participant_id", distinct=True),
-        spoken=Sum(spoken, filter=Q(ended_at__gt=F("started_at")))).order_by()
-    for row in turns:
-        group = () if "k0" not in row else _period(key, row["k0"]) if key in PERIODS else (row["k0"],)
-        figures = groups.get(group)
-        if figures is None:
-            continue
-        figures["speakers"] += row["speakers"]
-        if row["spoken"]:
-            # Rounded per meeting first: the meeting view's minutes, which the groups add up.
-            figures["speaking_minutes"] += round(row["spoken"].total_seconds() / 60, 1)
 
 
 def group_row(name: str, key: Any, figures: dict[str, Any]) -> dict[str, Any]:
