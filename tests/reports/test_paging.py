@@ -54,3 +54,12 @@ def test_the_xlsx_from_the_page_has_every_meeting(client, people, history, monke
     response = client.get("/reports/meetings/export.xlsx?from=2026-01-01&page=2")
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(min_row=4, values_only=True))
     assert len(rows) == 13
+
+
+def test_the_table_escapes_what_people_typed(client, people, history):
+    from meetings.models import Meeting
+
+    Meeting.objects.filter(pk=min(history.meetings)).update(title="Họp <b>gấp</b> & \"khẩn\"")
+    client.force_login(people["lan"])
+    page = client.get("/reports/meetings/?from=2026-01-01").content.decode()
+    assert "Họp &lt;b&gt;gấp&lt;/b&gt; &amp; &quot;khẩn&quot;" in page and "<b>gấp" not in page
