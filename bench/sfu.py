@@ -5,6 +5,7 @@ floor to beat) and Janus 1.1's VideoRoom (the reference to match), with the same
     .venv/bin/python bench/sfu.py --lag            # event-loop lag: forwarding on the server's loop or a thread
     .venv/bin/python bench/sfu.py --loss 0,1,3,5 --steps 16,64 --kinds ours-thread,janus   # the loss sweep
     PHONGHOP_BENCH_CLIP=quiet .venv/bin/python bench/sfu.py ...   # one packet per frame instead of 480p 1 Mbps
+    .venv/bin/python bench/sfu.py --kinds ours-thread,workers1,workers2 --steps 16,32 --publishers 4   # spread briefings
 
 Every media server runs in a process of its own; its CPU is read from /proc over the measured window.
 Publishers (one process) send a pre-encoded 480p VP8 clip at ~1 Mbps, paced by the clock (frame i at
@@ -23,6 +24,10 @@ rate: frames delivered (median and worst subscriber, % of the 30 a second sent),
 longest time any subscriber went without a frame in the window, its end included), freezes over 1 s,
 capture→receipt p95 and what it adds to the direct link's p95 without loss, the server's CPU per stream.
 bench/sfu_loss.py runs the issue's single-packet scenarios in one process, this code against a baseline.
+
+``workers1`` / ``workers2``: the same briefing on one or two real ``mediaworker`` processes (Redis:
+PHONGHOP_TEST_REDIS or REDIS_URL), sessions placed by load, so with two the streams cross between the
+workers over the trunks (media/cluster.py); the CPU is the workers' together, signaling left out.
 
 Janus: ``apt-get install janus``; the bench writes its own configuration (HTTP API on 127.0.0.1 only,
 ICE on the loopback interface only, no STUN) into a temporary folder and starts ``janus`` with it.
@@ -141,11 +146,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
-    from media.backend import InProcessBackend
-    from media.room import MediaSettings, SessionInfo
+async def signaling_server(port: int, backend: Any) -> asyncio.AbstractServer:
+    """JSON lines over TCP into a media backend, as the meeting socket would carry them."""
+    from media.room import SessionInfo
 
-    backend = InProcessBackend(MediaSettings(max_videos=1, max_audio=0), own_thread=own_thread)
     loop = asyncio.get_running_loop()
 
     async def client(reader, writer):
@@ -155,7 +159,7 @@ async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
                 message = json.loads(line)
                 info = SessionInfo.from_dict(message["info"])
 
-                def send(frame, writer=writer):
+                def send(frame, writer=writer):  # from the media thread, or this loop
                     loop.call_soon_threadsafe(writer.write, (json.dumps(frame) + "\n").encode())
 
                 await backend.request(info, message["frame"], send)
@@ -163,7 +167,16 @@ async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
             if info is not None:
                 await backend.leave(info)
 
-    server = await asyncio.start_server(client, "127.0.0.1", port)
+    return await asyncio.start_server(client, "127.0.0.1", port)
+
+
+async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
+    from media.backend import InProcessBackend
+    from media.room import MediaSettings
+
+    backend = InProcessBackend(MediaSettings(max_videos=1, max_audio=0), own_thread=own_thread)
+    loop = asyncio.get_running_loop()
+    server = await signaling_server(port, backend)
     lags: list[float] = []
     if lag_out is not None:
         loop.create_task(probe_lag(lags))
@@ -174,6 +187,47 @@ async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
     finally:
         if lag_out is not None:
             lag_out.write_text(json.dumps(lags))
+
+
+async def serve_front(port: int, workers: list[str]) -> None:
+    """What a Daphne process is to media workers (``workersN`` kinds): signaling only, through the channel
+    layer; the forwarding and its CPU are in the worker processes, sessions placed by load."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    from media.backend import WorkerBackend
+
+    redis_url, prefix = os.environ["REDIS_URL"], os.environ["CHANNEL_PREFIX"]
+    backend = WorkerBackend(workers, layer=RedisPubSubChannelLayer(hosts=[redis_url], prefix=prefix),
+                            redis_url=redis_url, prefix=prefix)
+
+    server = await signaling_server(port, backend)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def start_workers(count: int, folder: Path) -> tuple[list[subprocess.Popen], dict[str, str]]:
+    """``count`` real ``manage.py mediaworker`` processes on Redis (PHONGHOP_TEST_REDIS or REDIS_URL)."""
+    import uuid
+
+    names = [f"bw{n}" for n in range(count)]
+    env = dict(os.environ, REDIS_URL=os.environ.get("PHONGHOP_TEST_REDIS") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+               CHANNEL_PREFIX=f"phonghop-bench-{uuid.uuid4().hex[:8]}", PHONGHOP_MEDIA_WORKERS=",".join(names),
+               SECRET_KEY=f"bench-{uuid.uuid4().hex}", PHONGHOP_DATA_DIR=str(folder), PHONGHOP_MEDIA_MAX_VIDEOS="1",
+               PHONGHOP_MEDIA_MAX_AUDIO="0", DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1")
+    env.pop("DATABASE_URL", None)
+    log = open(folder / "workers.log", "ab")  # noqa: SIM115 - the children's
+    workers = [subprocess.Popen([sys.executable, "manage.py", "mediaworker", "--name", name], cwd=REPO, env=env,
+                                stdout=log, stderr=subprocess.STDOUT) for name in names]
+    import redis
+
+    client = redis.from_url(env["REDIS_URL"])
+    deadline = time.monotonic() + 60
+    while len(client.keys(f"{env['CHANNEL_PREFIX']}:mediaworker:*")) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("media workers did not come up")
+        time.sleep(0.3)
+    return workers, env
 
 
 async def probe_lag(lags: list[float], every: float = 0.01) -> None:
@@ -530,8 +584,15 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
     """One media server with ``publishers`` publishers and ``streams`` subscribers; its CPU over the window."""
     port = 20_000 + os.getpid() % 5000
     server = janus_folder = lag_file = None
+    workers: list[subprocess.Popen] = []
     try:
-        if kind == "janus":
+        if kind.startswith("workers"):
+            folder = Path(tempfile.mkdtemp(prefix="phonghop-workers-"))
+            workers, env = start_workers(int(kind.removeprefix("workers")), folder)
+            os.environ.update({k: env[k] for k in ("REDIS_URL", "CHANNEL_PREFIX", "PHONGHOP_MEDIA_WORKERS")})
+            server = spawn("--role", "server", "--kind", kind, "--port", str(port))
+            wait_ready(server)
+        elif kind == "janus":
             janus_folder = Path(tempfile.mkdtemp(prefix="phonghop-janus-"))
             server = start_janus(port, janus_folder)
             deadline = time.monotonic() + 20
@@ -560,9 +621,12 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
                               "--count", str(min(PER_PROCESS, streams - first)), "--publishers", str(publishers),
                               "--warmup", str(warmup), "--seconds", str(seconds)))
         time.sleep(warmup + 2)  # connected and past the first keyframes
-        cpu0, t0, wall0 = cpu_seconds(server.pid), time.monotonic(), time.time()
+        # The forwarding's CPU: the media server's process, or every worker's (the signaling front is not
+        # counted: it is Daphne's part).
+        measured = [w.pid for w in workers] or [server.pid]
+        cpu0, t0, wall0 = sum(cpu_seconds(pid) for pid in measured), time.monotonic(), time.time()
         time.sleep(seconds - 2)
-        cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+        cpu = (sum(cpu_seconds(pid) for pid in measured) - cpu0) / (time.monotonic() - t0)
         wall1 = time.time()
         results = [last_json(s, warmup + seconds + 120) for s in subs]
         fps = [x for r in results for x in r.get("fps", [])]
@@ -592,6 +656,8 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
         }
     finally:
         stop(server)
+        for worker in workers:
+            stop(worker)
         if lag_file is not None:
             lag_file.unlink(missing_ok=True)
 
@@ -683,7 +749,9 @@ def main() -> None:
         django.setup()
     if args.role == "server":
         lag = Path(args.lag_file) if args.lag_file else None
-        if args.kind in ("ours-thread", "ours-loop"):
+        if args.kind.startswith("workers"):
+            coro = serve_front(args.port, os.environ["PHONGHOP_MEDIA_WORKERS"].split(","))
+        elif args.kind in ("ours-thread", "ours-loop"):
             coro = serve_ours(args.port, args.kind == "ours-thread", lag)
         elif args.kind == "relay":
             coro = serve_relay(args.port)

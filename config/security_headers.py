@@ -12,9 +12,7 @@ HSTS, secure cookies and the TLS proxy's header are Django settings (config/sett
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.utils.deprecation import MiddlewareMixin
 
 POLICY = "; ".join([
     "default-src 'self'",
@@ -34,31 +32,10 @@ POLICY = "; ".join([
 PERMISSIONS = "camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=()"
 
 
-def _add(response) -> None:
-    response.headers.setdefault("Content-Security-Policy", POLICY)
-    response.headers.setdefault("Permissions-Policy", PERMISSIONS)
-
-
-class SecurityHeaders:
+class SecurityHeaders(MiddlewareMixin):
     """Middleware: the policy above on every response (a view may set a stricter one of its own)."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self._acall(request)
-        response = self.get_response(request)
-        _add(response)
-        return response
-
-    async def _acall(self, request):
-        response = await self.get_response(request)
-        _add(response)
+    def process_response(self, request, response):
+        response.headers.setdefault("Content-Security-Policy", POLICY)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS)
         return response

@@ -133,6 +133,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 REDIS_URL = env("REDIS_URL")
+CHANNEL_PREFIX = env("CHANNEL_PREFIX") or "phonghop"  # Redis keys of this deployment (channel layer, media workers)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -262,9 +263,19 @@ PHONGHOP_ICE_SERVERS = json.loads(env("PHONGHOP_ICE_SERVERS") or "[]")
 PHONGHOP_MEDIA_MAX_VIDEOS = envint("PHONGHOP_MEDIA_MAX_VIDEOS", 6)  # videos one site receives at most
 PHONGHOP_MEDIA_MAX_AUDIO = envint("PHONGHOP_MEDIA_MAX_AUDIO", 4)  # sounds one site receives at most
 PHONGHOP_MEDIA_VIDEO_CODEC = (env("PHONGHOP_MEDIA_VIDEO_CODEC") or "VP8").upper()  # VP8 or H264
-PHONGHOP_MEDIA_BACKEND = env("PHONGHOP_MEDIA_BACKEND") or "thread"  # thread | loop | workers
+PHONGHOP_MEDIA_BACKEND = env("PHONGHOP_MEDIA_BACKEND") or "thread"  # thread | loop | workers | janus
 PHONGHOP_MEDIA_UDP_PORTS = env("PHONGHOP_MEDIA_UDP_PORTS") or ""  # e.g. 40000-40999; empty: any free port
 PHONGHOP_MEDIA_WORKERS = envlist("PHONGHOP_MEDIA_WORKERS", [])  # names of `phonghop mediaworker --name`
+# Where a media worker listens for the other workers of a briefing spread over several (media/trunk.py):
+# a private address of the media network, never a public one.
+PHONGHOP_MEDIA_TRUNK_HOST = env("PHONGHOP_MEDIA_TRUNK_HOST") or "127.0.0.1"
+PHONGHOP_MEDIA_TRUNK_PORT = envint("PHONGHOP_MEDIA_TRUNK_PORT", 0)  # 0: any free port (it is announced in Redis)
+# The Janus backend (media/janus/, docs/operations.md "Janus"): the HTTP API of one or more Janus instances on a
+# private address (e.g. http://10.0.0.5:8088/janus), its API secret (from the environment only), and where
+# Janus writes recordings (a path on the Janus machine; default MEDIA_ROOT/recordings).
+PHONGHOP_JANUS_URL = envlist("PHONGHOP_JANUS_URL", [])
+PHONGHOP_JANUS_API_SECRET = env("PHONGHOP_JANUS_API_SECRET") or ""
+PHONGHOP_JANUS_REC_DIR = env("PHONGHOP_JANUS_REC_DIR") or ""
 
 # Operations (operations/): /metrics is for a scraper with this token, or (without one) for programs on
 # this machine talking to Daphne directly; logs are JSON lines with request and meeting ids in production.

@@ -14,7 +14,8 @@
 - ``WorkerBackend``: ``phonghop mediaworker --name N`` processes reached through the channel layer
   (Redis), so briefings spread over processes and machines. A meeting goes to one worker, chosen by
   its id among ``PHONGHOP_MEDIA_WORKERS``; replies come back to a channel of the Daphne process.
-  A larger media server (Janus) would be a third implementation: docs/architecture.md, "Media".
+- ``JanusBackend`` (media/janus/backend.py, ``PHONGHOP_MEDIA_BACKEND=janus``): the same loop thread, but the
+  browsers' media goes through Janus's VideoRoom, driven over its HTTP API; our server keeps the decisions.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Coroutine
 from typing import Any
@@ -68,15 +70,18 @@ class InProcessBackend(MediaBackend):
     def _start(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self.loop is None:
-                self.server = MediaServer(self.settings, roll_call=True)
+                self.server = self.make_server()
                 if self.own_thread:
-                    loop = new_loop(self.settings.udp_ports)
+                    loop = new_loop(getattr(self.settings, "udp_ports", None))
                     self.thread = threading.Thread(target=self._run, args=(loop,), name="media-loop", daemon=True)
                     self.thread.start()
                     self.loop = loop
                 else:
                     self.loop = asyncio.get_running_loop()
             return self.loop
+
+    def make_server(self) -> Any:
+        return MediaServer(self.settings, roll_call=True)
 
     @staticmethod
     def _run(loop: asyncio.AbstractEventLoop) -> None:
@@ -125,9 +130,15 @@ class InProcessBackend(MediaBackend):
 
 class WorkerBackend(MediaBackend):
     """Media workers over the channel layer; the replies of all sockets of this process come back to
-    one channel, read by one task that hands each to its socket's ``send``."""
+    one channel, read by one task that hands each to its socket's ``send``.
 
-    def __init__(self, workers: list[str], layer: Any = None) -> None:
+    With ``redis_url`` (the workers' heartbeats, media/cluster.py) each new session goes to the least
+    loaded live worker, so one briefing spreads over several (its workers pass each other the feeds over
+    trunks); a worker whose heartbeat stops has its sessions told to offer again (``moved``), and their
+    new offers land on the live ones. Without it a meeting goes to one worker chosen by its id."""
+
+    def __init__(self, workers: list[str], layer: Any = None, redis_url: str | None = None,
+                 prefix: str = "phonghop") -> None:
         if not workers:
             raise RuntimeError("PHONGHOP_MEDIA_BACKEND=workers needs PHONGHOP_MEDIA_WORKERS")
         self.workers = workers
@@ -135,6 +146,13 @@ class WorkerBackend(MediaBackend):
         self.sends: dict[str, Send] = {}
         self.reply_channel: str | None = None
         self.listener: asyncio.Task | None = None
+        self.redis_url, self.prefix = redis_url, prefix
+        self.placement: dict[str, str] = {}  # session id → worker
+        self.meetings: dict[str, int] = {}  # session id → meeting
+        self.alive: dict[str, dict[str, Any]] = {}  # worker → its last heartbeat
+        self.placed_since: dict[str, list[float]] = {}  # worker → when this process placed sessions on it
+        self.monitor: asyncio.Task | None = None
+        self._redis: Any = None
 
     def channel(self, meeting_id: int) -> str:
         return worker_channel(self.workers[meeting_id % len(self.workers)])
@@ -148,6 +166,12 @@ class WorkerBackend(MediaBackend):
         if self.listener is None or self.listener.done():
             self.reply_channel = await self.layer().new_channel("media.reply.")
             self.listener = asyncio.get_running_loop().create_task(self._replies(self.reply_channel))
+        if self.redis_url and (self.monitor is None or self.monitor.done()):
+            import redis.asyncio
+
+            self._redis = redis.asyncio.from_url(self.redis_url)
+            await self._refresh()
+            self.monitor = asyncio.get_running_loop().create_task(self._watch())
 
     async def _replies(self, channel: str) -> None:
         layer = self.layer()
@@ -157,25 +181,117 @@ class WorkerBackend(MediaBackend):
             if send is not None:
                 send(message["frame"])
 
+    # Placement and failover ------------------------------------------------------------------------
+
+    async def _refresh(self) -> None:
+        from media.cluster import read_workers, registry_prefix
+
+        self.alive = await read_workers(self._redis, registry_prefix(self.prefix))
+
+    async def _watch(self) -> None:
+        from media.cluster import HEARTBEAT
+
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await self._refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("media workers: reading heartbeats failed")
+                continue
+            self._move_from_dead()
+
+    def _move_from_dead(self) -> None:
+        from django.utils.translation import gettext as _
+
+        for session, worker in list(self.placement.items()):
+            if worker in self.alive:
+                continue
+            del self.placement[session]
+            send = self.sends.get(session)
+            log.warning("media worker %s is gone: session %s offers again", worker, session)
+            if send is not None:
+                send({"type": "media", "event": "error", "action": "offer", "code": "moved",
+                      "message": _("The video server changed; reconnecting…")})
+
+    def _place(self, info: SessionInfo) -> str:
+        placed = self.placement.get(info.id)
+        if placed is not None:
+            return placed
+        live = [w for w in self.workers if w in self.alive] or [w for w in self.alive]
+        if not live:
+            worker = self.workers[info.meeting_id % len(self.workers)]
+        else:
+            # Heartbeats lag by up to a second: count this process's own placements since each one, so a
+            # burst of joins does not all land on the worker that looked emptiest.
+            def load(w: str) -> tuple[int, str]:
+                since = self.alive[w].get("at", 0)
+                recent = [t for t in self.placed_since.get(w, []) if t >= since]
+                self.placed_since[w] = recent
+                return int(self.alive[w].get("sessions", 0)) + len(recent), w
+
+            worker = min(live, key=load)
+        self.placement[info.id] = worker
+        self.meetings[info.id] = info.meeting_id
+        self.placed_since.setdefault(worker, []).append(time.time())
+        return worker
+
+    def _others(self, meeting_id: int, besides: str | None = None) -> list[str]:
+        hosting = [w for w, r in self.alive.items() if meeting_id in r.get("rooms", ())]
+        return [w for w in hosting if w != besides]
+
+    # The interface ---------------------------------------------------------------------------------
+
     async def request(self, info: SessionInfo, frame: dict[str, Any], send: Send) -> None:
         await self._listen()
         self.sends[info.id] = send
-        await self.layer().send(self.channel(info.meeting_id), {
+        worker = self._place(info) if self.redis_url else None
+        channel = worker_channel(worker) if worker else self.channel(info.meeting_id)
+        await self.layer().send(channel, {
             "type": "media.request", "info": info.as_dict(), "frame": frame, "reply_to": self.reply_channel})
+        # The chair's mute and spotlight hold for the whole briefing: every other worker of it is told.
+        if worker and info.controls and frame.get("action") in ("mute", "spotlight"):
+            for other in self._others(info.meeting_id, besides=worker):
+                await self.layer().send(worker_channel(other), {
+                    "type": "media.control", "meeting": info.meeting_id, "action": frame["action"], "args": frame})
 
     async def leave(self, info: SessionInfo) -> None:
         self.sends.pop(info.id, None)
-        await self.layer().send(self.channel(info.meeting_id), {"type": "media.leave", "session": info.id})
+        worker = self.placement.pop(info.id, None)
+        self.meetings.pop(info.id, None)
+        channel = worker_channel(worker) if worker else self.channel(info.meeting_id)
+        await self.layer().send(channel, {"type": "media.leave", "session": info.id})
 
     def control(self, meeting_id: int, action: str, args: dict[str, Any]) -> None:
         from asgiref.sync import async_to_sync
 
-        async_to_sync(self.layer().send)(self.channel(meeting_id), {
-            "type": "media.control", "meeting": meeting_id, "action": action, "args": args})
+        if self.redis_url and (self.monitor is None or self.monitor.done()):
+            # No media session in this process yet, so no fresh heartbeats: read them now.
+            from media.cluster import read_workers_sync, registry_prefix
+
+            try:
+                self.alive = read_workers_sync(self.redis_url, registry_prefix(self.prefix))
+            except Exception:
+                log.exception("media workers: reading heartbeats failed")
+        channels = ([worker_channel(w) for w in self._others(meeting_id)] if self.redis_url and self.alive
+                    else [self.channel(meeting_id)])
+        for channel in channels:
+            async_to_sync(self.layer().send)(channel, {
+                "type": "media.control", "meeting": meeting_id, "action": action, "args": args})
 
 
 def worker_channel(name: str) -> str:
     return f"mediaworker.{name}"
+
+
+def uses_janus() -> bool:
+    """Whether the sites' media goes through Janus: ``PHONGHOP_MEDIA_BACKEND=janus`` (this process drives it),
+    or ``workers`` with ``PHONGHOP_JANUS_URL`` set (the media workers drive it, for several web processes)."""
+    from django.conf import settings
+
+    kind = settings.PHONGHOP_MEDIA_BACKEND
+    return kind == "janus" or (kind == "workers" and bool(settings.PHONGHOP_JANUS_URL))
 
 
 _backend: MediaBackend | None = None
@@ -190,11 +306,19 @@ def get_backend() -> MediaBackend:
 
             kind = settings.PHONGHOP_MEDIA_BACKEND
             if kind == "workers":
-                _backend = WorkerBackend(list(settings.PHONGHOP_MEDIA_WORKERS))
+                # Workers driving Janus send no heartbeats: each takes whole briefings by meeting id, so a
+                # briefing's decisions live in one place (Janus carries the media, and the load).
+                _backend = WorkerBackend(list(settings.PHONGHOP_MEDIA_WORKERS),
+                                         redis_url=None if uses_janus() else settings.REDIS_URL,
+                                         prefix=settings.CHANNEL_PREFIX)
             elif kind in ("thread", "loop"):
                 _backend = InProcessBackend(settings_from_django(), own_thread=kind == "thread")
+            elif kind == "janus":
+                from media.janus import backend as janus
+
+                _backend = janus.JanusBackend(janus.settings_from_django())
             else:
-                raise RuntimeError(f"PHONGHOP_MEDIA_BACKEND must be thread, loop or workers, not {kind!r}")
+                raise RuntimeError(f"PHONGHOP_MEDIA_BACKEND must be thread, loop, workers or janus, not {kind!r}")
         return _backend
 
 

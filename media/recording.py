@@ -153,7 +153,8 @@ class Recorder:
         }
 
     def feeds_of(self, site: int | None) -> dict[str, Any]:
-        session = self.room.publishers.get(site) if site is not None else None
+        # A site publishing on another worker of a spread briefing is recorded from its trunk feeds.
+        session = (self.room.publishers.get(site) or self.room.remote.get(site)) if site is not None else None
         if session is None:
             return {}
         return {f.kind: f for f in session.feeds if f.label == "camera"}

@@ -29,6 +29,7 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp
 from django.utils.translation import gettext as _
 
 from media import codecs, selection
+from media.adaptation import DownlinkVideos, Report, UplinkCap
 from media.forwarding import Slot, is_keyframe, on_keyframe_request, send_pli, tap_receiver
 from media.reassembly import FrameAssembler
 from media.speaker import SpeakerDetector
@@ -108,6 +109,7 @@ class Feed:
         self.last_request = -math.inf
         self.trailing: asyncio.TimerHandle | None = None
         self.pending = False  # a keyframe was asked for before the first packet told us the SSRC
+        self.level: int | None = None  # the last audio level the site sent (for other workers' speaker detection)
 
     @property
     def key(self) -> tuple[int, str]:
@@ -128,6 +130,7 @@ class Feed:
         level = packet.extensions.audio_level
         if level is not None and not self.muted and self.room.publishers.get(self.site) is self.session:
             self.room.detector.level(self.site, level[1])
+            self.level = level[1]
 
     def on_frame(self, codec: str, data: bytes, timestamp: int) -> None:
         if self.muted:
@@ -140,6 +143,8 @@ class Feed:
             self.room.feed_started(self)
         for sink in tuple(self.sinks):
             sink.offer(self, data, timestamp, keyframe)
+        if self.room.exporter is not None and self.room.publishers.get(self.site) is self.session:
+            self.room.exporter(self, data, timestamp, keyframe)
 
     def request_keyframe(self, lost: bool = False) -> None:
         """Ask the publisher for a keyframe, at most once per ``keyframe_interval``; a request inside
@@ -198,6 +203,8 @@ class Session:
         self.audio: list[tuple[str, Slot]] = []
         self.wanted: list[int] = []  # sites the page shows (its grid page), in order
         self.last_layout = ""
+        self.uplink = UplinkCap()  # the bitrate cap asked of this site's page (media/adaptation.py)
+        self.downlink = DownlinkVideos(slots=0)  # how many of its video slots it is sent
         self.closed = False
 
     @property
@@ -305,6 +312,7 @@ class Session:
                 "loss_down": round(max(down) / 256, 3) if down else None,
                 "bytes": sum(f.bytes for f in self.feeds),
                 "frames_lost": sum(c.frames_lost for c in video), "freezes": sum(c.freezes for c in video),
+                "repaired": sum(c.repaired for c in video),
                 "stall_ms": round(1000 * stall)}
 
 
@@ -329,6 +337,10 @@ class Room:
         self.keyframe_requests = 0
         self.recorder: Any = None
         self._quality: dict[int, dict[str, Any]] = {}
+        # A briefing spread over several workers (media/cluster.py): the sites that publish on the others,
+        # and where this room's own feeds' frames go for them.
+        self.remote: dict[int, Any] = {}  # site → media.remote.RemotePublisher
+        self.exporter: Callable[[Feed, bytes, int, bool], None] | None = None
         self._relayout_pending = False
         self._ticks = 0
         self._ticker = asyncio.get_running_loop().create_task(self._tick_loop())
@@ -404,8 +416,8 @@ class Room:
         if self.on_site_connected is not None:
             self.on_site_connected(self.meeting_id, session.site)
 
-    def feed_started(self, feed: Feed) -> None:
-        if self.publishers.get(feed.site) is feed.session:
+    def feed_started(self, feed: Any) -> None:
+        if self.publishers.get(feed.site) is feed.session or self.remote.get(feed.site) is feed.session:
             self.relayout_soon()
 
     # Chair controls --------------------------------------------------------------------------------
@@ -436,11 +448,16 @@ class Room:
                 return session.site
         return self.main_site
 
-    def live_feeds(self, kind: str) -> dict[tuple[int, str], Feed]:
+    def all_publishers(self) -> list[Any]:
+        """Local publishing sessions in the order they started, then sites publishing on other workers."""
+        local = [self.publishers[site] for site in self.order]
+        return [*local, *(p for site, p in self.remote.items() if site not in self.publishers)]
+
+    def live_feeds(self, kind: str) -> dict[tuple[int, str], Any]:
         feeds = {}
-        for site in self.order:
-            for feed in self.publishers[site].feeds:
-                if feed.kind == kind and feed.frames and not (kind == "audio" and site in self.muted):
+        for publisher in self.all_publishers():
+            for feed in publisher.feeds:
+                if feed.kind == kind and feed.frames and not (kind == "audio" and feed.site in self.muted):
                     feeds[feed.key] = feed
         return feeds
 
@@ -449,7 +466,8 @@ class Room:
         preferred = [*screens, *((site, CAMERA) for site in (
             self.spotlight, self.chair_site(), self.detector.speaker, *session.wanted, *self.recent))]
         mine = [key for key in feeds if key[0] == session.site]
-        return selection.choose(len(session.video), preferred, list(feeds), mine)
+        session.downlink.slots = len(session.video)
+        return selection.choose(session.downlink.limit, preferred, list(feeds), mine)
 
     def audio_for(self, session: Session, feeds: dict[tuple[int, str], Feed]) -> list[tuple[int, str]]:
         loud = sorted(self.detector.sites, key=lambda site: -self.detector.sites[site].smooth)
@@ -489,7 +507,8 @@ class Room:
             self.recorder.follow()
 
     def state(self) -> dict[str, Any]:
-        sites = {s.site for s in self.sessions.values()} | set(self.order)
+        publishers = {p.site: p for p in self.all_publishers()}
+        sites = {s.site for s in self.sessions.values()} | set(publishers)
         return {
             "main_site": self.main_site,
             "chair_site": self.chair_site(),
@@ -499,8 +518,8 @@ class Room:
             "recording": self.recorder is not None,
             "codec": self.settings.video_codec,
             "sites": [{"site": site, "name": self.names.get(site, ""),
-                       "video": any(f.kind == "video" for f in self.publishers[site].feeds) if site in self.publishers else False,
-                       "audio": any(f.kind == "audio" for f in self.publishers[site].feeds) if site in self.publishers else False}
+                       "video": any(f.kind == "video" for f in publishers[site].feeds) if site in publishers else False,
+                       "audio": any(f.kind == "audio" for f in publishers[site].feeds) if site in publishers else False}
                       for site in sorted(sites, key=lambda s: (s != self.main_site, self.names.get(s, ""), s))],
         }
 
@@ -511,7 +530,8 @@ class Room:
 
         frame = {"type": "media", "event": "layout", "video": slots(session.video), "audio": slots(session.audio),
                  **(state or self.state()), "you": {"site": session.site, "publishing": self.publishers.get(session.site) is session,
-                                         "muted": session.site in self.muted}}
+                                         "muted": session.site in self.muted,
+                                         "reduced": session.downlink.reduced, "cap_kbps": session.uplink.cap_kbps}}
         text = json.dumps(frame, sort_keys=True)
         if text != session.last_layout:
             session.last_layout = text
@@ -537,8 +557,8 @@ class Room:
             self.broadcast({"type": "media", "event": "speaker", "site": speaker})
             self.relayout()
         now = asyncio.get_running_loop().time()
-        for session in self.publishers.values():
-            for feed in session.feeds:
+        for publisher in self.all_publishers():
+            for feed in publisher.feeds:
                 if feed.kind == "video" and feed.waiting() and now - feed.last_request > KEYFRAME_RETRY:
                     feed.request_keyframe()
         if self._ticks % QUALITY_EVERY == 0:
@@ -549,10 +569,9 @@ class Room:
             session.send(frame)
 
     async def _send_quality(self) -> None:
+        """Measure every site's link, adapt to the weak ones (media/adaptation.py), and show the chair."""
         watchers = [s for s in self.sessions.values() if s.info.controls]
-        if not watchers:
-            return
-        now, sites = time.monotonic(), {}
+        now, sites, relayout = time.monotonic(), {}, False
         for session in list(self.sessions.values()):
             q = await session.quality()
             before = self._quality.get(session.site)
@@ -560,12 +579,24 @@ class Room:
                 seconds = max(now - before["at"], 0.001)
                 q["kbps"] = round((q["bytes"] - before["bytes"]) * 8 / seconds / 1000)
                 got = q["received"] - before["received"]
-                missed = q["lost"] - before["lost"]
-                q["loss_up"] = round(missed / (got + missed), 3) if got + missed > 0 else 0.0
+                # A packet lost on the way in and repaired by a retransmission was still lost by the link: it
+                # cost a round trip and the bandwidth twice. aiortc's counters forget it once repaired.
+                unrepaired = q["lost"] - before["lost"]
+                missed = unrepaired + q["repaired"] - before.get("repaired", 0)
+                q["loss_up"] = round(min(missed / (got + unrepaired), 1.0), 3) if got + unrepaired > 0 else 0.0
             self._quality[session.site] = {**q, "at": now, "session": session.info.id}
-            if self.publishers.get(session.site) is session or session.site not in sites:
+            report = Report(q.get("kbps"), q.get("loss_up"), q.get("loss_down"), q.get("rtt_ms"))
+            publishing = self.publishers.get(session.site) is session
+            if publishing and session.uplink.update(report):
+                session.send({"type": "media", "event": "bitrate", "max_kbps": session.uplink.cap_kbps})
+            session.downlink.slots = len(session.video)
+            relayout |= session.downlink.update(report)
+            if publishing or session.site not in sites:
                 sites[session.site] = {k: q.get(k) for k in ("kbps", "loss_up", "loss_down", "rtt_ms", "frames_lost",
                                                              "freezes", "stall_ms")}
+                sites[session.site].update(cap_kbps=session.uplink.cap_kbps, videos=session.downlink.limit)
+        if relayout:
+            self.relayout()
         frame = {"type": "media", "event": "quality", "sites": {str(k): v for k, v in sites.items()}}
         for session in watchers:
             session.send(frame)

@@ -26,7 +26,9 @@ from media.room import SessionInfo
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("offer", "ice", "leave", "view", "mute", "spotlight", "record")
+# subscribe, subscribe_answer: the Janus backend's second peer connection (Janus offers what the site receives).
+ACTIONS = ("offer", "ice", "leave", "view", "mute", "spotlight", "record", "subscribe", "subscribe_answer")
+FIRST = ("offer", "subscribe")  # the actions that start a media session
 MEDIA_ROLES = {"participant", "editor", "chair", "secretary", "site_operator"}
 
 
@@ -83,7 +85,7 @@ async def receive(consumer: Any, frame: dict[str, Any]) -> None:
         return await _error(consumer, action, "forbidden", _("Only the meeting's participants can join the briefing."))
     socket = _sockets.get(consumer)
     if socket is None:
-        if action != "offer":
+        if action not in FIRST:
             return await _error(consumer, action, "no_session", _("Send an offer first."))
         found = await database_sync_to_async(_site_info)(access.meeting_id, access.site_id)
         if found is None:

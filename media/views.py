@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from frontend.language import vietnamese_by_default
+from media.backend import uses_janus
 from meetings.errors import Forbidden, NotFound
 from meetings.models import Meeting
 from meetings.services import live
+from meetings.textsearch import sort_key
 
 # Strings the page script shows, translated here and handed to it as JSON.
 STRINGS = {
@@ -63,11 +65,23 @@ STRINGS = {
     "page": _("Page %(page)s of %(pages)s"),
     "quality": _("%(kbps)s kbit/s · loss %(loss)s · %(rtt)s ms"),
     "quality_unknown": _("no figures yet"),
+    "quality_janus": _("%(up)s packets lost on the way in · %(down)s on the way out"),
     "quality_loss": _("%(frames)s frames lost · %(freezes)s freezes"),
     "recording": _("Recording"),
     "start_recording": _("Start recording"),
     "stop_recording": _("Stop recording"),
     "action_failed": _("The action could not be done."),
+    "weak_down": _("Weak link: this site now receives only the chair and the speaker."),
+    "weak_up": _("Weak link: this site's camera sends a lighter picture."),
+    "quality_cap": _("camera capped at %(kbps)s kbit/s"),
+    "quality_videos": _("receives %(videos)s videos"),
+    "state_video": _("In the video"),
+    "state_weak": _("Weak link"),
+    "state_online": _("Connected, not in the video"),
+    "state_offline": _("Not connected"),
+    "roster_summary": _("%(video)s in the video · %(online)s connected · %(total)s sites"),
+    "roster_empty": _("No site matches."),
+    "show_site": _("Show %(name)s in the grid"),
 }
 
 
@@ -90,6 +104,8 @@ def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
         },
         "briefing": {
             "ice_servers": settings.PHONGHOP_ICE_SERVERS,
+            # "janus": two peer connections, Janus offering what the page receives (briefing.js).
+            "backend": "janus" if uses_janus() else "sfu",
             "codec": settings.PHONGHOP_MEDIA_VIDEO_CODEC,
             "max_videos": settings.PHONGHOP_MEDIA_MAX_VIDEOS,
             "max_audio": settings.PHONGHOP_MEDIA_MAX_AUDIO,
@@ -99,11 +115,22 @@ def briefing(request: HttpRequest, meeting_id: int) -> HttpResponse:
             # delegate at a remote site. A delegate's tablet in the hall only watches unless ticked.
             "publish_default": bool(roles & {"site_operator", "chair"}) or at_remote_site,
             "controls": bool(roles & {"chair", "secretary"}),
+            # The chair's and secretary's list of every site the meeting expects, connected or not:
+            # a province briefs 60–170 communes and the chair must see which are missing.
+            "roster": _roster(meeting) if roles & {"chair", "secretary"} else [],
         },
         "strings": {key: str(value) for key, value in STRINGS.items()},
         "room_url": reverse("live-room", args=[meeting.pk]) if access.participant_id or access.editor else None,
         "recordings_url": reverse("briefing-recordings", args=[meeting.pk]),
     })
+
+
+def _roster(meeting: Meeting) -> list[dict[str, object]]:
+    """The main site first, then the meeting's remote sites in Vietnamese dictionary order (Đ after D)."""
+    sites = sorted(meeting.remote_sites.exclude(pk=meeting.host_unit_id).values_list("pk", "name"),
+                   key=lambda row: sort_key(row[1]))
+    main = [(meeting.host_unit_id, meeting.host_unit.name)] if meeting.host_unit_id else []
+    return [{"site": pk, "name": name} for pk, name in [*main, *sites]]
 
 
 def _recordings_dir(meeting_id: int) -> Path:

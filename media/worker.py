@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from media.backend import settings_from_django, worker_channel
+from media.cluster import Cluster
 from media.room import MediaError, SessionInfo
 from media.server import MediaServer
 
@@ -22,15 +23,23 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, name: str, layer: Any, server: MediaServer | None = None) -> None:
+    def __init__(self, name: str, layer: Any, server: Any = None, cluster: Cluster | None = None) -> None:
+        """``server``: a ``MediaServer`` (default) or a ``JanusServer`` (the same calls). ``cluster``: this
+        worker's heartbeat and trunks (media/cluster.py), so Daphne places sessions by load and a briefing can
+        spread over workers; without it the worker takes what is sent to it (a Janus worker: whole meetings)."""
         self.name, self.layer = name, layer
         self.channel = worker_channel(name)
         self.server = server or MediaServer(settings_from_django(), roll_call=True)
+        self.cluster = cluster
+        if cluster is not None:
+            cluster.server = self.server
         self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self.chains: dict[str, asyncio.Future] = {}
 
     async def run(self) -> None:
         sender = asyncio.get_running_loop().create_task(self._send_replies())
+        if self.cluster is not None:
+            await self.cluster.start()
         try:
             while True:
                 message = await self.layer.receive(self.channel)
@@ -40,6 +49,8 @@ class Worker:
                     log.exception("media worker %s: bad message %r", self.name, message.get("type"))
         finally:
             sender.cancel()
+            if self.cluster is not None:
+                await self.cluster.stop()
             await self.server.shutdown()
 
     def dispatch(self, message: dict[str, Any]) -> None:

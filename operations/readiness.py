@@ -47,11 +47,28 @@ def files() -> str:
 
 
 def media() -> str:
+    if settings.PHONGHOP_MEDIA_BACKEND == "janus":
+        return janus()
     if settings.PHONGHOP_MEDIA_BACKEND != "workers":
         return "ok"  # the media server runs inside this process
     if not settings.REDIS_URL:
         raise RuntimeError("PHONGHOP_MEDIA_BACKEND=workers needs REDIS_URL")
     return redis()  # the workers are reached through Redis
+
+
+def janus() -> str:
+    """At least one Janus answers its /info (placement leaves out those that do not)."""
+    import urllib.request
+
+    failures = []
+    for url in settings.PHONGHOP_JANUS_URL:
+        try:
+            with urllib.request.urlopen(url.rstrip("/") + "/info", timeout=CHECK_TIMEOUT) as response:
+                response.read()
+            return "ok"
+        except OSError as exc:
+            failures.append(exc)
+    raise failures[0] if failures else RuntimeError("PHONGHOP_MEDIA_BACKEND=janus needs PHONGHOP_JANUS_URL")
 
 
 CHECKS: dict[str, Callable[[], str]] = {"database": database, "redis": redis, "files": files, "media": media}

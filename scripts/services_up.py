@@ -1,4 +1,4 @@
-"""Exit 0 when the named service (postgres | redis | chromium) is reachable for the tests."""
+"""Exit 0 when the named service (postgres | redis | chromium | janus) is reachable for the tests."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def main(name: str) -> bool:
         return reachable(os.environ.get("PHONGHOP_TEST_REDIS", "redis://127.0.0.1:6379/"), 6379)
     if name == "chromium":
         return os.access("/usr/bin/chromium", os.X_OK)
+    if name == "janus":  # Debian's package; the tests start their own Janus on a configuration of theirs
+        return os.access("/usr/bin/janus", os.X_OK) and os.path.isdir("/usr/lib/x86_64-linux-gnu/janus/plugins")
     raise SystemExit(f"unknown service {name}")
 
 

@@ -1,6 +1,6 @@
 """Shared fixtures: a small province and the people the tests tell stories about.
 
-Services the scaled mode needs (PostgreSQL, Redis) and Chromium are real, never mocked. Under CI=true
+Services the scaled mode needs (PostgreSQL, Redis, Janus) and Chromium are real, never mocked. Under CI=true
 a missing one fails the run; elsewhere its tests are skipped, and the summary says so loudly.
 """
 
@@ -22,7 +22,7 @@ _missing: dict[str, str] = {}
 def pytest_configure(config):
     from services_up import main as service_up
 
-    for marker, service in (("browser", "chromium"), ("redis", "redis"), ("postgres", "postgres")):
+    for marker, service in (("browser", "chromium"), ("redis", "redis"), ("postgres", "postgres"), ("janus", "janus")):
         if not service_up(service):
             _missing[marker] = service
     if CI and _missing:

@@ -128,6 +128,7 @@ def on_unexpected(request, exc: Exception):
 api.add_router("/", directory.router)
 api.add_router("/meetings", meetings.router)
 api.add_router("/meetings", voting_api.router)
+api.add_router("/votes", voting_api.ballots_router)
 api.add_router("/meetings", minutes_api.router)
 api.add_router("/meetings", tasks_api.meeting_router)
 api.add_router("/tasks", tasks_api.router)

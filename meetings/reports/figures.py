@@ -11,23 +11,22 @@ Definitions (docs/api.md, "Statistics", says the same to users):
 - *votes*: votes closed or announced.
 
 Each figure is one grouped query per kind of row (a handful in all, whatever the number of meetings), so a
-five-year history stays quick (bench/reports.py); grouping by kind and by period is done on the meeting rows,
-so every view adds up to the same numbers.
+five-year history stays quick (bench/reports.py). The members' and units' figures are here; the meetings'
+(per meeting, kind, period, and the totals) are summed in the database by ``sums``, with the same counts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from meetings.models import Attendance, Meeting, Participant, SpeakRequest
+from meetings.models import Attendance, Meeting, Participant
 from meetings.voting.models import Participation, VotingItem
 
 FINISHED = (Meeting.Status.ENDED, Meeting.Status.ARCHIVED)
@@ -66,7 +65,7 @@ def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _attendance_counts() -> dict[str, Any]:
+def attendance_counts() -> dict[str, Any]:
     present = Q(attendance__status__in=PRESENT)
     # Sending a substitute or giving a proxy is itself the reason given.
     reason = (Q(rsvp_reason__gt="") | Q(attendance__reason__gt="")
@@ -80,41 +79,6 @@ def _attendance_counts() -> dict[str, Any]:
         "absent_without_reason": Count("id", filter=~present & ~reason),
         "substitutes_sent": Count("id", filter=Q(rsvp=Participant.Rsvp.SUBSTITUTED)),
     }
-
-
-def meeting_rows(meetings: QuerySet[Meeting]) -> list[dict[str, Any]]:
-    ids = meetings.values("pk")
-    people = {
-        row.pop("meeting_id"): row
-        for row in Participant.objects.filter(meeting__in=ids, role__in=MEMBER_ROLES).values("meeting_id").annotate(
-            **_attendance_counts(),
-            on_time=Count("id", filter=Q(attendance__status__in=PRESENT,
-                                         attendance__checked_in_at__lte=F("meeting__start") + ON_TIME_GRACE)),
-        ).order_by()
-    }
-    speakers: dict[int, set[int]] = defaultdict(set)
-    seconds: dict[int, float] = defaultdict(float)
-    turns = SpeakRequest.objects.filter(meeting__in=ids, started_at__isnull=False)
-    for meeting_id, participant_id, started, ended in turns.values_list("meeting_id", "participant_id",
-                                                                          "started_at", "ended_at"):
-        speakers[meeting_id].add(participant_id)
-        if ended and ended > started:
-            seconds[meeting_id] += (ended - started).total_seconds()
-    votes = dict(VotingItem.objects.filter(meeting__in=ids, status__in=COUNTED_VOTES).values("meeting_id")
-                 .annotate(n=Count("id")).order_by().values_list("meeting_id", "n"))
-    rows = []
-    empty = dict.fromkeys(_attendance_counts(), 0) | {"on_time": 0}
-    for m in meetings.select_related("kind", "host_unit").order_by("start", "pk"):
-        counts = people.get(m.pk, empty)
-        rows.append({
-            "id": m.pk, "title": m.title, "start": timezone.localtime(m.start), "kind": m.kind.name if m.kind else "",
-            "kind_id": m.kind_id, "host_unit": m.host_unit.name, **counts,
-            "attendance_rate": rate(counts["present"], counts["invited"]),
-            "on_time_rate": rate(counts["on_time"], counts["present"]),
-            "speakers": len(speakers.get(m.pk, ())), "speaking_minutes": round(seconds.get(m.pk, 0.0) / 60, 1),
-            "votes": votes.get(m.pk, 0),
-        })
-    return rows
 
 
 def consultation_counts(filters: Filters, user_ids: Iterable[int] | None = None,
@@ -150,7 +114,7 @@ def member_rows(meetings: QuerySet[Meeting], user_ids: Iterable[int] | None = No
     consulted = consultation_counts(filters or Filters(), user_ids, consultations)
     rows = []
     for row in found.values("user_id", "user__full_name", "user__unit_id", "user__unit__name").annotate(
-            **_attendance_counts()).order_by("user__unit__name", "user__full_name", "user_id"):
+            **attendance_counts()).order_by("user__unit__name", "user__full_name", "user_id"):
         rows.append({
             "id": row["user_id"], "name": row["user__full_name"], "unit_id": row["user__unit_id"],
             "unit": row["user__unit__name"] or "", "invited": row["invited"], "attended": row["present"],
@@ -180,50 +144,6 @@ def unit_rows(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for u in rows:
         u["attendance_rate"] = rate(u["attended"], u["invited"])
     return rows
-
-
-def add_up(label: str, key: Any, meetings: list[dict[str, Any]]) -> dict[str, Any]:
-    total = {"key": key, "name": label, "meetings": len(meetings)}
-    for field in ("invited", "present", "on_time", "absent_with_reason", "absent_without_reason", "speakers",
-                  "votes"):
-        total[field] = sum(m[field] for m in meetings)
-    total["speaking_minutes"] = round(sum(m["speaking_minutes"] for m in meetings), 1)
-    total["attendance_rate"] = rate(total["present"], total["invited"])
-    total["on_time_rate"] = rate(total["on_time"], total["present"])
-    return total
-
-
-def kind_rows(meetings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    names: dict[Any, str] = {}
-    for m in meetings:
-        groups[m["kind_id"]].append(m)
-        names[m["kind_id"]] = m["kind"] or _("(no kind)")
-    return sorted((add_up(names[k], k, ms) for k, ms in groups.items()), key=lambda r: r["name"])
-
-
-def period_key(when: dt.datetime, period: str) -> tuple[int, int]:
-    if period == "year":
-        return when.year, 0
-    if period == "quarter":
-        return when.year, (when.month - 1) // 3 + 1
-    return when.year, when.month
-
-
-def period_label(key: tuple[int, int], period: str) -> str:
-    year, part = key
-    if period == "year":
-        return _("Year %(year)s") % {"year": year}
-    if period == "quarter":
-        return _("Quarter %(quarter)s/%(year)s") % {"quarter": part, "year": year}
-    return _("Month %(month)s/%(year)s") % {"month": f"{part:02d}", "year": year}
-
-
-def period_rows(meetings: list[dict[str, Any]], period: str) -> list[dict[str, Any]]:
-    groups: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for m in meetings:
-        groups[period_key(m["start"], period)].append(m)
-    return [add_up(period_label(k, period), f"{k[0]}-{k[1]:02d}", groups[k]) for k in sorted(groups)]
 
 
 def task_rows(meetings: QuerySet[Meeting], filters: Filters) -> list[dict[str, Any]]:

@@ -10,14 +10,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit, User
 from meetings.consultation.services import visible as visible_consultations
 from meetings.errors import Forbidden, Invalid
-from meetings.reports import figures, scope
+from meetings.reports import figures, scope, sums
 from meetings.reports.figures import Filters
+
+PAGE_SIZE = 50  # meetings a page; the totals count them all
 
 VIEWS = {
     "meetings": gettext_lazy("By meeting"),
@@ -36,6 +39,7 @@ class Report:
     rows: list[dict[str, Any]]
     own_only: bool  # a member's own figures, not an organiser's report
     totals: dict[str, Any] = field(default_factory=dict)
+    pager: Page | None = None  # the meetings view on the page: which of its pages the rows are
 
 
 def parse_filters(params: dict[str, str]) -> Filters:
@@ -71,7 +75,10 @@ def parse_filters(params: dict[str, str]) -> Filters:
     return Filters(date_from=date_from, date_to=date_to, kind_id=number("kind"), unit_ids=unit_ids, period=period)
 
 
-def build(user: User, view: str, filters: Filters, member_id: int | None = None) -> Report:
+def build(user: User, view: str, filters: Filters, member_id: int | None = None,
+          page: str | int | None = None) -> Report:
+    """``page``: the meetings view's rows a page at a time (``PAGE_SIZE``; the totals cover them all), for the
+    statistics page; the API and the files have every row."""
     if view not in VIEWS:
         raise Invalid(_("There is no such report."), field="view")
     organiser = scope.is_organiser(user)
@@ -89,11 +96,19 @@ def build(user: User, view: str, filters: Filters, member_id: int | None = None)
     if view == "units":
         return Report(view, filters, figures.unit_rows(figures.member_rows(held, filters=filters,
                                                                                 consultations=consultations)), own_only=False)
-    meeting_rows = figures.meeting_rows(held)
     if view == "kinds":
-        rows = figures.kind_rows(meeting_rows)
-    elif view == "periods":
-        rows = figures.period_rows(meeting_rows, filters.period)
-    else:
-        rows = meeting_rows
-    return Report(view, filters, rows, own_only=False, totals=figures.add_up(_("Total"), "total", meeting_rows))
+        rows = sums.kind_rows(held)
+        return Report(view, filters, rows, own_only=False, totals=sums.add_up(rows))
+    if view == "periods":
+        rows = sums.period_rows(held, filters.period)
+        return Report(view, filters, rows, own_only=False, totals=sums.add_up(rows))
+    if page is None:
+        rows = sums.meeting_rows(held)
+        return Report(view, filters, rows, own_only=False, totals=sums.add_up(rows))
+    totals = sums.totals(held)
+    # A year of a province is about a thousand meetings: counting them all is one grouped query, listing them
+    # all on a page was most of its time (and no one reads a thousand rows; the filters narrow the period).
+    pager = Paginator(range(totals["meetings"]), PAGE_SIZE).get_page(page)
+    first = (pager.number - 1) * PAGE_SIZE
+    rows = sums.meeting_rows(held, slice(first, first + PAGE_SIZE))
+    return Report(view, filters, rows, own_only=False, totals=totals, pager=pager)

@@ -1,6 +1,7 @@
 """REST API for votes (docs/api.md, "Votes"): prepare and run them, one's own state, the organisers'
-live tally, results, the published receipts of secret ballots, and exports. Every write goes through
-``meetings.voting.services``; ballots are cast over the meeting socket only (``vote.cast``)."""
+live tally, results, the published receipts of secret ballots, and exports; casting a ballot
+(``POST /votes/{id}/ballots``, rest_cast.py). Every write goes through ``meetings.voting.services``; a
+ballot goes through ``services.cast``, the same service as the socket's ``vote.cast``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Header, Router, Schema
 from ninja.responses import Status
 
 from meetings import permissions
@@ -16,7 +17,7 @@ from meetings.api.auth import AUTH, actor
 from meetings.api.schemas import Error
 from meetings.errors import Forbidden, Invalid, NotFound
 from meetings.models import Meeting
-from meetings.voting import exports, services
+from meetings.voting import exports, rest_cast, services
 from meetings.voting.live_state import for_members
 from meetings.voting.models import VotingItem
 
@@ -44,7 +45,9 @@ class VoteIn(Schema):
     secret: bool = False
     rule: RuleIn = RuleIn()
     allow_change: bool = False
-    duration: int = 0
+    duration: int = Field(0, description="seconds to vote, 0: until closed; at the limit the vote closes by itself")
+    publish_on_close: bool = Field(False, description="announce the result as soon as the vote closes, by the chair "
+                                                     "or at its time limit")
     agenda_item_id: int | None = None
     noun: str = "đại biểu"
 
@@ -199,3 +202,49 @@ def export(request, meeting_id: int, item_id: int, fmt: str):
     if fmt == "pdf":
         return _download(exports.to_pdf(item), "application/pdf", f"{name}.pdf")
     raise NotFound(_("Files are offered as csv, xlsx or pdf."))
+
+
+# Casting over REST (rest_cast.py) ----------------------------------------------------------------
+
+ballots_router = Router(tags=["votes"], auth=AUTH)
+
+
+class BallotIn(Schema):
+    choices: list[str] = Field(..., description="the keys of the options chosen (question.options[].key); "
+                                                "[] is a blank ballot where the vote allows one")
+    text: str = Field("", description="the written opinion of an option that asks for one (Ý kiến khác)")
+
+
+class BallotOut(Schema):
+    item_id: int
+    secret: bool
+    voted: bool
+    weight: int = Field(..., description="1 + the proxies the voter holds")
+    changed: bool = Field(..., description="this ballot replaced the voter's earlier one (votes that allow a change)")
+    receipts: list[str] | None = Field(None, description="secret votes: one receipt code per voting right, while "
+                                                         "the vote is open")
+    receipts_gone: bool | None = Field(None, description="secret votes closed since: the codes are no longer kept")
+
+
+@ballots_router.post(
+    "/{item_id}/ballots", response={200: BallotOut, 201: BallotOut, **ERRORS},
+    summary="Cast a ballot (the same rules and receipts as the socket's vote.cast); Idempotency-Key header required",
+)
+def cast_ballot(request, response: HttpResponse, item_id: int, payload: BallotIn,
+                idempotency_key: str = Header("", alias="Idempotency-Key",
+                                              description="a new random value (at most 64 characters) per ballot")):
+    """Cast one's ballot in an open vote (docs/voting.md, "Casting over REST").
+
+    Send a fresh `Idempotency-Key` with each ballot and the same key again when retrying it (a timeout, a
+    lost connection): the retry stores nothing more and answers `200` with the same body as the first answer
+    (`201`), the same receipt codes included, and the header `Idempotent-Replayed: true`. The same key with
+    other choices is refused with `409 idempotency_key_reused`. A refusal is not kept: the same key may be
+    sent again once the ballot would be accepted. A second ballot under a new key is refused with
+    `409 already_voted` (or replaces the first where the vote allows a change). Wrong roles: a guest, a
+    delegate who gave their proxy, or anyone without a voting right in this vote gets `403`; someone who may
+    not see the meeting gets `404`. Session callers send the CSRF token (`X-CSRFToken`), as elsewhere."""
+    created, body = rest_cast.cast_with_key(actor(request), item_id, idempotency_key, payload.choices, payload.text)
+    if created:
+        return Status(201, body)
+    response["Idempotent-Replayed"] = "true"
+    return Status(200, body)

@@ -10,6 +10,7 @@ class VotingConfig(AppConfig):
 
     def ready(self) -> None:
         # The socket commands (vote.*) and the live room's state section, reducer and audience filters.
-        from meetings.voting import commands, live_state  # noqa: F401
+        # The deadline jobs register with the Huey consumer (run_huey, or `phonghop start`'s).
+        from meetings.voting import commands, jobs, live_state  # noqa: F401
 
         live_state.register()

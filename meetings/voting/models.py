@@ -41,6 +41,8 @@ class VotingItem(models.Model):
     noun = models.CharField(_("who votes (in the result)"), max_length=40, default="đại biểu")
     allow_change = models.BooleanField(_("voters may change their choice before close"), default=False)
     duration = models.PositiveIntegerField(_("time to vote (seconds, 0: until closed)"), default=0)
+    # The result is announced as soon as the vote closes, by the chair or at its deadline (deadlines.py).
+    publish_on_close = models.BooleanField(_("announce the result as soon as the vote closes"), default=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREPARED)
     # Taken when the vote opens: {"members", "present", "voters", "refused_proxies"}; who may vote with what
     # weight is in ``Voter``.
@@ -145,3 +147,23 @@ class SecretBallot(models.Model):
         verbose_name = _("secret ballot")
         verbose_name_plural = _("secret ballots")
         constraints = [models.UniqueConstraint(fields=["item", "receipt"], name="one_ballot_per_receipt")]
+
+
+class BallotRequest(models.Model):
+    """A ballot sent over REST with an ``Idempotency-Key`` (rest_cast.py): the key, once per voter and vote.
+
+    ``reply`` is what the socket's command receipt stores for a ballot (never the choice, never the receipt
+    codes). ``fingerprint`` is an HMAC, under the vote's key, of the key and the choice, so that the same key
+    sent with another choice is refused; for a secret vote it is blanked when the vote closes, like the
+    sealed receipt codes, since whoever holds the ballot secret could try the few possible choices."""
+
+    item = models.ForeignKey(VotingItem, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    reply = models.JSONField()
+
+    class Meta:
+        verbose_name = _("ballot request")
+        verbose_name_plural = _("ballot requests")
+        constraints = [models.UniqueConstraint(fields=["item", "user", "key"], name="one_ballot_request_per_key")]

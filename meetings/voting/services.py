@@ -35,7 +35,7 @@ from meetings.voting import options as opts
 from meetings.voting import secrecy
 from meetings.voting.errors import VotingError
 from meetings.voting.keys import master_secret
-from meetings.voting.models import Participation, SealedBallot, SecretBallot, Voter, VotingItem
+from meetings.voting.models import BallotRequest, Participation, SealedBallot, SecretBallot, Voter, VotingItem
 from meetings.voting.proxies import Member, resolve_proxies
 from meetings.voting.rules import (
     MORE_THAN_HALF,
@@ -111,6 +111,7 @@ def item_data(item: VotingItem) -> dict[str, Any]:
         "rule_en": rule_en(rule, question),
         "noun": item.noun,
         "allow_change": item.allow_change,
+        "publish_on_close": item.publish_on_close,
         "duration": item.duration,
         "status": item.status,
         "electorate": None if electorate is None else {
@@ -231,6 +232,7 @@ def _settings(spec: dict[str, Any], item: VotingItem) -> None:
     item.question, item.rule, item.preset = question.to_dict(), rule.to_dict(), spec.get("preset") or "approval"
     item.secret, item.noun = secret, noun.strip()
     item.allow_change = bool(spec.get("allow_change", False))
+    item.publish_on_close = bool(spec.get("publish_on_close", False))
     item.duration = _small_int(spec, "duration", 0, 0, MAX_DURATION)
 
 
@@ -364,8 +366,8 @@ def open_vote(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
         raise Invalid(_("The meeting is not in progress."), "not_in_progress")
     item = _item(meeting, item_id, lock=True)
     _need_status(item, V.PREPARED)
-    if VotingItem.objects.filter(meeting=meeting, status=V.OPEN).exists():
-        raise Conflict(_("Another vote is still open: close it first."), "another_vote_open")
+    # Several votes may be open at once (a slate of resolutions, an election with several posts): each has
+    # its own electorate, rule, deadline and result (issue 14).
     electorate, voters = take_electorate(meeting)
     if not electorate["voters"]:
         raise Invalid(_("Nobody in this meeting has a voting right."), "no_voters")
@@ -383,6 +385,7 @@ def open_vote(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
     _emit(meeting, "vote.opened", item, actor)
     events.audit(actor, "vote.open", meeting, f"vote {item.pk}", members=electorate["members"],
                  present=electorate["present"])
+    _schedule_deadline(item)
     return item
 
 
@@ -401,7 +404,18 @@ def extend(actor: User, meeting: Meeting | int, item_id: int, seconds: Any) -> V
     item.save(update_fields=["deadline"])
     _emit(meeting, "vote.extended", item, actor)
     events.audit(actor, "vote.extend", meeting, f"vote {item.pk}", seconds=seconds)
+    _schedule_deadline(item)
     return item
+
+
+def _schedule_deadline(item: VotingItem) -> None:
+    """Once committed, ask the job queue to close the vote at its deadline (deadlines.py says why a job)."""
+    if item.deadline is None:
+        return
+    from meetings.voting import deadlines
+
+    item_id, deadline = item.pk, item.deadline
+    transaction.on_commit(lambda: deadlines.schedule(item_id, deadline))
 
 
 @transaction.atomic
@@ -413,6 +427,13 @@ def close(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
         raise Invalid(_("The meeting is not in progress."), "not_in_progress")
     item = _item(meeting, item_id, lock=True)  # waits for the ballots in flight
     _need_status(item, V.OPEN)
+    return close_locked(meeting, item, actor)
+
+
+def close_locked(meeting: Meeting, item: VotingItem, actor: User | None, *, by: str = "chair") -> VotingItem:
+    """The close itself, in the caller's transaction, with the meeting row and then the vote's row locked
+    and the vote found open: the chair's ``close`` and the deadline job (``deadlines.py``, ``actor`` None)
+    do exactly the same. Announces the result at once when the vote says so (``publish_on_close``)."""
     question = question_of(item)
     weights = list(Participation.objects.filter(item=item).values_list("weight", flat=True))
     if item.secret:
@@ -428,6 +449,8 @@ def close(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
                                                        receipt=b.receipt) for b in mixed])
         SealedBallot.objects.filter(item=item).delete()
         Participation.objects.filter(item=item).exclude(receipts_sealed="").update(receipts_sealed="")
+        # The REST keys' fingerprints go with the sealed codes (models.BallotRequest says why).
+        BallotRequest.objects.filter(item=item).exclude(fingerprint="").update(fingerprint="")
         ballots: Iterable[opts.Ballot] = [b.as_ballot() for b in mixed]
         transaction.on_commit(_vacuum_sealed)
     else:
@@ -443,7 +466,9 @@ def close(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
     item.sentence = item.result["sentence_vi"]
     item.save(update_fields=["status", "closed_at", "result", "sentence"])
     _emit(meeting, "vote.closed", item, actor)
-    events.audit(actor, "vote.close", meeting, f"vote {item.pk}", cast=result.cast, passed=result.passed)
+    events.audit(actor, "vote.close", meeting, f"vote {item.pk}", cast=result.cast, passed=result.passed, by=by)
+    if item.publish_on_close:
+        _publish_locked(meeting, item, actor, by=by)
     transaction.on_commit(lambda: _tally_changed(meeting.pk, item.pk))
     return item
 
@@ -465,10 +490,14 @@ def publish(actor: User, meeting: Meeting | int, item_id: int) -> VotingItem:
     _need_organiser(actor, meeting)
     item = _item(meeting, item_id, lock=True)
     _need_status(item, V.CLOSED)
+    return _publish_locked(meeting, item, actor)
+
+
+def _publish_locked(meeting: Meeting, item: VotingItem, actor: User | None, *, by: str = "chair") -> VotingItem:
     item.status, item.published_at = V.PUBLISHED, timezone.now()
     item.save(update_fields=["status", "published_at"])
     _emit(meeting, "vote.published", item, actor)
-    events.audit(actor, "vote.publish", meeting, f"vote {item.pk}", sentence=item.sentence)
+    events.audit(actor, "vote.publish", meeting, f"vote {item.pk}", sentence=item.sentence, by=by)
     return item
 
 

@@ -80,3 +80,37 @@ async def connect(app, tokens, backend):  # noqa: F811  (the fixtures imported a
     """connect(name, meeting) → an open, resumed Client, with the media backend up (rt_fixtures.socket_clients)."""
     async with socket_clients(app, tokens) as connect:
         yield connect
+
+
+# Janus ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def janus_server(tmp_path_factory):
+    """Debian's Janus on a configuration of ours (media/janus/config.py): HTTP API on 127.0.0.1 with an API
+    secret, admin API off, only VideoRoom. The tests marked ``janus`` are skipped loudly without it (CI fails)."""
+    import secrets
+
+    from ports import free_port
+
+    from media.janus.config import JanusConfig, JanusProcess
+
+    config = JanusConfig(api_secret=secrets.token_urlsafe(16), port=free_port(), rtp_ports="42000-42999")
+    server = JanusProcess(config, tmp_path_factory.mktemp("janus")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def janus_env(janus_server, monkeypatch, settings):
+    """This process and the Daphne children it starts use the Janus backend on ``janus_server``."""
+    from media.backend import reset_backend
+
+    for name, value in (("PHONGHOP_MEDIA_BACKEND", "janus"), ("PHONGHOP_JANUS_URL", janus_server.url),
+                        ("PHONGHOP_JANUS_API_SECRET", janus_server.config.api_secret)):
+        monkeypatch.setenv(name, value)
+    settings.PHONGHOP_MEDIA_BACKEND = "janus"
+    settings.PHONGHOP_JANUS_URL = [janus_server.url]
+    settings.PHONGHOP_JANUS_API_SECRET = janus_server.config.api_secret
+    reset_backend()
+    yield janus_server
+    reset_backend()

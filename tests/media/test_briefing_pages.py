@@ -53,3 +53,19 @@ def test_others_do_not(client, people, with_site):
     nam = User.objects.create(username="nam", full_name="Vũ Văn Nam", unit=people["hoa"].unit, role="delegate")
     client.force_login(nam)  # sees it in his unit's calendar, but is not invited
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("backend, janus_url, mode", [
+    ("thread", [], "sfu"),
+    ("janus", ["http://10.0.0.5:8088/janus"], "janus"),
+    ("workers", ["http://10.0.0.5:8088/janus"], "janus"),  # media workers driving Janus
+    ("workers", [], "sfu"),
+])
+def test_the_page_knows_whether_janus_carries_the_media(client, people, with_site, settings, backend, janus_url, mode):
+    settings.PHONGHOP_MEDIA_BACKEND, settings.PHONGHOP_JANUS_URL = backend, janus_url
+    settings.PHONGHOP_JANUS_API_SECRET = "never-on-the-page"
+    client.force_login(people["tuan"])
+    response = client.get(f"/briefing/{with_site.pk}/")
+    assert page_config(response)["backend"] == mode
+    # The browser talks to the meeting socket only: neither Janus's address nor its secret reach the page.
+    assert "never-on-the-page" not in response.content.decode() and "10.0.0.5" not in response.content.decode()

@@ -64,3 +64,54 @@ async def test_a_worker_forwards_a_briefing_reached_through_redis(layer, sites):
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+@pytest.mark.janus
+async def test_a_worker_drives_janus_for_the_web_processes(layer, sites, janus_server):
+    """Several Daphne processes and Janus: a media worker holds the briefing's decisions, Janus the media."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    from media.backend import WorkerBackend
+    from media.forwarding import tap_receiver
+    from media.janus.backend import JanusServer, JanusSettings
+    from media.worker import Worker
+
+    server = JanusServer(JanusSettings(urls=[janus_server.url], api_secret=janus_server.config.api_secret,
+                                       max_videos=1, max_audio=1))
+    worker = Worker("w-janus", layer, server)
+    running = asyncio.get_running_loop().create_task(worker.run())
+    watcher = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    frames: dict[str, int] = {}
+    try:
+        backend = WorkerBackend(["w-janus"], layer=layer)
+        sites(await signal(backend, Site("tinh", slots=0), info(site=1)))
+        subscriber_info, replies = info(site=2), []
+        offered = asyncio.get_running_loop().create_future()
+
+        def send(frame):
+            replies.append(frame)
+            if frame.get("event") == "subscribe_offer" and not offered.done():
+                offered.set_result(frame["sdp"])
+
+        await backend.request(subscriber_info, {"type": "media", "action": "subscribe"}, send)
+        await watcher.setRemoteDescription(RTCSessionDescription(sdp=await asyncio.wait_for(offered, 20), type="offer"))
+        for transceiver in watcher.getTransceivers():
+            def count(codec, data, timestamp, mid=transceiver.mid):
+                frames[mid] = frames.get(mid, 0) + 1
+
+            tap_receiver(transceiver.receiver, transceiver.kind, count)
+        await watcher.setLocalDescription(await watcher.createAnswer())
+        await backend.request(subscriber_info, {"type": "media", "action": "subscribe_answer",
+                                                "sdp": watcher.localDescription.sdp}, send)
+
+        def video_mid():
+            layouts = [f for f in replies if f.get("event") == "layout"]
+            return next((s["mid"] for s in layouts[-1]["video"] if s["site"] == 1), None) if layouts else None
+
+        assert await wait_for(lambda: video_mid() is not None and frames.get(video_mid(), 0) >= 15, 20), (frames, replies)
+        await backend.leave(subscriber_info)
+        assert await wait_for(lambda: subscriber_info.id not in server.rooms[1].peers, 5)
+    finally:
+        await watcher.close()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

@@ -116,3 +116,56 @@ def test_a_delegate_votes_on_a_phone_and_everyone_sees_the_result(council, peopl
         written = server.log_path.read_text(errors="replace")
         assert "/receipts" in written  # the access log was captured
         assert code not in written and code.replace("-", "") not in written
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+@pytest.mark.django_db(transaction=True)
+def test_two_open_votes_are_shown_in_the_agendas_order_and_cast_one_by_one(council, people, tmp_path):
+    """A slate: two votes open at once. hoa's phone shows both, the one on the agenda item first; she votes
+    on each separately; the console shows each vote's own count."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from meetings.voting import services
+
+    loose = services.prepare(people["lan"], council, {"question": "Thông qua chương trình giám sát năm 2027"})
+    agenda_item = council.agenda_items.order_by("order").first()
+    placed = services.prepare(people["lan"], council, {"question": "Thông qua báo cáo kinh tế - xã hội",
+                                                       "agenda_item_id": agenda_item.pk})
+    services.open_vote(people["minh"], council, loose.pk)
+    services.open_vote(people["minh"], council, placed.pk)
+    server = DaphneServer(log_dir=tmp_path)
+    cookies = [session_cookie(people[name], server.url) for name in ("lan", "hoa")]
+    server.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            console = open_as(browser, server, people["lan"], f"/live/{council.pk}/console/", cookie=cookies[0])
+            hoa = open_as(browser, server, people["hoa"], f"/live/{council.pk}/", viewport=PHONE, cookie=cookies[1])
+            for page in (console, hoa):
+                online(page)
+            items = hoa.get_by_test_id("vote-item")
+            expect(items).to_have_count(2)
+            expect(hoa.get_by_test_id("vote-question")).to_have_text([placed.question["text"], loose.question["text"]])
+            first, second = items.nth(0), items.nth(1)
+            expect(first).to_contain_text(f"Nội dung họp {agenda_item.order}")
+
+            first.get_by_role("button", name="Không tán thành", exact=True).click()
+            expect(first.get_by_test_id("vote-confirm")).to_contain_text("Bạn chọn: Không tán thành")
+            expect(second.get_by_test_id("vote-confirm")).to_have_count(0)  # each vote has its own ballot
+            first.get_by_role("button", name="Xác nhận và gửi phiếu").click()
+            expect(first.get_by_test_id("vote-done")).to_have_text("Bạn đã biểu quyết.")
+            expect(second.get_by_test_id("vote-done")).to_have_count(0)
+            second.get_by_role("button", name="Tán thành", exact=True).click()
+            second.get_by_role("button", name="Xác nhận và gửi phiếu").click()
+            expect(second.get_by_test_id("vote-done")).to_have_text("Bạn đã biểu quyết.")
+
+            rows = console.get_by_test_id("votes-list")
+            for question in (placed.question["text"], loose.question["text"]):
+                expect(rows.locator("li", has_text=question).get_by_test_id("vote-count")).to_have_text(
+                    "Đã biểu quyết: 1/4")
+            browser.close()
+    finally:
+        server.stop()
+    assert services.tally_data(placed)["counts"] == {"for": 0, "against": 1, "abstain": 0}
+    assert services.tally_data(loose)["counts"] == {"for": 1, "against": 0, "abstain": 0}

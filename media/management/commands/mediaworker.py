@@ -23,12 +23,23 @@ class Command(BaseCommand):
         if name not in settings.PHONGHOP_MEDIA_WORKERS:
             self.stderr.write(f"note: {name!r} is not in PHONGHOP_MEDIA_WORKERS; no meeting will be sent here")
         self.stdout.write(f"media worker {name} listening on mediaworker.{name}")
-        from media.backend import settings_from_django
+        from media.backend import settings_from_django, uses_janus
+        from media.cluster import cluster_for
         from media.ports import new_loop
 
+        server = None
+        if uses_janus():  # the worker decides, Janus carries the media (media/janus/backend.py)
+            from media.janus.backend import JanusServer
+            from media.janus.backend import settings_from_django as janus_settings
+
+            server = JanusServer(janus_settings(), roll_call=True)
+            self.stdout.write(f"driving Janus at {', '.join(server.settings.urls)}")
         ports = settings_from_django().udp_ports
         try:
             with asyncio.Runner(loop_factory=lambda: new_loop(ports)) as runner:
-                runner.run(Worker(name, get_channel_layer()).run())
+                # A worker driving Janus takes whole briefings by meeting id (no heartbeat, no trunks): a
+                # briefing's decisions live in one place, and Janus carries its media.
+                cluster = None if server is not None else cluster_for(name)
+                runner.run(Worker(name, get_channel_layer(), server, cluster=cluster).run())
         except KeyboardInterrupt:
             pass

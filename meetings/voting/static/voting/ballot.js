@@ -1,15 +1,17 @@
-// The delegate's ballot in the live room: the open vote with large buttons, a confirmation step, then the
-// person's own state (voted, with their receipt codes for a secret vote). The shared state only says which
-// vote is open; one's own state comes from the cast reply and GET .../votes/{id}/me (never from others).
+// The delegate's ballot in the live room: every open vote, in the agenda's order (several may be open at
+// once), each with large buttons, its own confirmation step and its own ballot, then the person's own state
+// (voted, with their receipt codes for a secret vote); below them the latest results. The shared state only
+// says which votes are open; one's own state comes from the cast reply and GET .../votes/{id}/me (never
+// from others).
 
 import { onApplied } from "../live/state.js";
 import { $, el, toast, watchLive } from "../live/ui.js";
 import {
   api,
+  ballotVotes,
   choiceText,
   english,
   formatSeconds,
-  latestVote,
   resultView,
   secondsLeft,
   voteConfig,
@@ -21,13 +23,15 @@ let socket = null;
 let state = null;
 const mine = new Map(); // vote id → my state ({eligible, weight, voted, receipts, choices, ...})
 const asking = new Set();
-let draft = null; // {voteId, choices: [], text, step: "choose" | "confirm" | "sending"}
+const drafts = new Map(); // vote id → {voteId, choices: [], text, step: "choose" | "confirm" | "sending"}
 const checked = new Map(); // vote id → result of a receipt check
 const published = new Map(); // vote id → its published receipt list, downloaded once
-let drawn = ""; // what the card shows, so an unrelated event does not redraw a button under the finger
+// vote id → its section of the card and what it shows, so an unrelated event (or a ballot in another vote)
+// does not redraw a button under the finger.
+const sections = new Map();
 
 const card = $("vote-card");
-const body = $("vote-body");
+const list = $("vote-list");
 const storeKey = (id) => `phonghop.vote.${voteConfig.meeting_id}.${id}.receipts`;
 
 function remembered(id) {
@@ -61,32 +65,64 @@ async function askMine(vote) {
   }
 }
 
-function header(vote) {
-  card.hidden = false;
-  $("vote-kind").textContent = vt(vote.secret ? "secret" : "named");
-  $("vote-kind").dataset.secret = vote.secret ? "yes" : "no";
-  $("vote-question").textContent = vote.question.text;
-  $("vote-rule").textContent = vt("rule", { rule: english ? vote.rule_en : vote.rule_vi });
+function section(vote) {
+  let part = sections.get(vote.id);
+  if (part) return part;
+  const make = (tag, cls, testid) => el(tag, { class: cls, "data-testid": testid });
+  part = {
+    kind: el("span", { class: "chip chip--vote" }),
+    agenda: el("span", { class: "vote-item__agenda" }),
+    question: make("p", "vote-question", "vote-question"),
+    rule: make("p", "vote-rule", "vote-rule"),
+    timer: el("p", { class: "vote-timer", hidden: true, "data-testid": "vote-timer" }),
+    body: el("div", { class: "vote-body", "aria-live": "polite", "data-testid": "vote-body" }),
+    drawn: "",
+  };
+  part.node = el("article", { class: "vote-item", "data-vote": String(vote.id), "data-testid": "vote-item" },
+    el("p", { class: "vote-item__head" }, part.kind, part.agenda), part.question, part.rule, part.timer, part.body);
+  sections.set(vote.id, part);
+  return part;
+}
+
+function header(part, vote) {
+  part.kind.textContent = vt(vote.secret ? "secret" : "named");
+  part.kind.dataset.secret = vote.secret ? "yes" : "no";
+  const agendaItem = ((state && state.agenda) || []).find((a) => a.id === vote.agenda_item_id);
+  part.agenda.textContent = agendaItem ? vt("agenda_item", { order: agendaItem.order }) : "";
+  part.question.textContent = vote.question.text;
+  part.rule.textContent = vt("rule", { rule: english ? vote.rule_en : vote.rule_vi });
 }
 
 function render() {
-  const vote = latestVote(state);
-  if (!vote) {
+  const votes = ballotVotes(state);
+  const shown = new Set(votes.map((v) => v.id));
+  for (const id of [...sections.keys()]) if (!shown.has(id)) sections.delete(id);
+  if (!votes.length) {
     card.hidden = true;
-    drawn = "";
+    list.replaceChildren();
     return;
   }
-  const signature = JSON.stringify([vote, mine.get(vote.id) || null, draft, asking.has(vote.id)]);
-  if (signature === drawn) return;
-  drawn = signature;
-  header(vote);
+  card.hidden = false;
+  const nodes = votes.map(renderVote);
+  const current = [...list.children];
+  if (current.length !== nodes.length || current.some((node, i) => node !== nodes[i])) list.replaceChildren(...nodes);
   tick();
-  if (vote.status === "open") return renderOpen(vote);
-  if (vote.status === "closed") return body.replaceChildren(el("p", { class: "vote-note" }, vt("closed_wait")), ...myVote(vote));
-  body.replaceChildren(resultView(vote), ...myVote(vote), ...(vote.secret ? [receiptCheck(vote)] : []));
 }
 
-function renderOpen(vote) {
+function renderVote(vote) {
+  const part = section(vote);
+  const signature = JSON.stringify([vote, mine.get(vote.id) || null, drafts.get(vote.id) || null, asking.has(vote.id)]);
+  if (signature === part.drawn) return part.node;
+  part.drawn = signature;
+  header(part, vote);
+  const body = part.body;
+  if (vote.status === "open") renderOpen(vote, body);
+  else if (vote.status === "closed") body.replaceChildren(el("p", { class: "vote-note" }, vt("closed_wait")), ...myVote(vote));
+  else body.replaceChildren(resultView(vote), ...myVote(vote), ...(vote.secret ? [receiptCheck(vote)] : []));
+  return part.node;
+}
+
+function renderOpen(vote, body) {
   const me = mine.get(vote.id);
   if (!me) {
     askMine(vote);
@@ -96,12 +132,13 @@ function renderOpen(vote) {
     const text = me.proxy_to ? vt("proxy_given", { name: me.proxy_to }) : vt("not_eligible");
     return body.replaceChildren(el("p", { class: "vote-note", "data-testid": "vote-not-eligible" }, text));
   }
-  if (me.voted && !(draft && draft.voteId === vote.id)) return body.replaceChildren(...myVote(vote));
-  if (!draft || draft.voteId !== vote.id) draft = { voteId: vote.id, choices: [], text: "", step: "choose" };
-  body.replaceChildren(draft.step === "choose" ? chooser(vote) : confirmation(vote));
+  if (me.voted && !drafts.has(vote.id)) return body.replaceChildren(...myVote(vote));
+  if (!drafts.has(vote.id)) drafts.set(vote.id, { voteId: vote.id, choices: [], text: "", step: "choose" });
+  body.replaceChildren(drafts.get(vote.id).step === "choose" ? chooser(vote) : confirmation(vote));
 }
 
 function chooser(vote) {
+  const draft = drafts.get(vote.id);
   const q = vote.question;
   const multiple = q.max_choices > 1;
   const pick = (key) => {
@@ -163,6 +200,7 @@ function chooser(vote) {
 }
 
 function confirmation(vote) {
+  const draft = drafts.get(vote.id);
   const sending = draft.step === "sending";
   return el(
     "div",
@@ -190,7 +228,8 @@ function confirmation(vote) {
 }
 
 async function send(vote) {
-  if (!socket || draft.step === "sending") return;
+  const draft = drafts.get(vote.id);
+  if (!socket || !draft || draft.step === "sending") return;
   draft.step = "sending";
   render();
   const choices = draft.choices;
@@ -204,12 +243,13 @@ async function send(vote) {
     // A secret choice is not kept on the screen (a neighbour's glance); the receipt code is.
     mine.set(vote.id, { ...before, voted: true, weight: reply.weight, receipts: reply.receipts || before.receipts,
       choices: vote.secret ? null : choices, text: vote.secret ? "" : text, can_change: vote.allow_change });
-    draft = null;
+    drafts.delete(vote.id);
   } catch (error) {
     toast(error.message || vt("not_eligible"));
     draft.step = "choose";
-    if (error.code === "already_voted" || error.code === "vote_closed") {
-      draft = null;
+    if (error.code === "already_voted" || error.code === "vote_closed" || error.code === "vote_time_up") {
+      // Voted meanwhile from another device (the hall's tablet, the phone), or too late: ask the server.
+      drafts.delete(vote.id);
       mine.delete(vote.id);
     }
   }
@@ -239,7 +279,7 @@ function myVote(vote) {
   }
   if (vote.status === "open" && me.can_change) {
     parts.push(el("button", { type: "button", class: "btn", onclick: () => {
-      draft = { voteId: vote.id, choices: [], text: "", step: "choose" };
+      drafts.set(vote.id, { voteId: vote.id, choices: [], text: "", step: "choose" });
       render();
     } }, vt("change")));
   }
@@ -275,16 +315,19 @@ function receiptCheck(vote) {
 }
 
 function tick() {
-  const vote = latestVote(state);
-  const node = $("vote-timer");
-  if (!vote || vote.status !== "open" || !vote.deadline || !socket) {
-    node.hidden = true;
-    return;
+  for (const vote of ballotVotes(state)) {
+    const part = sections.get(vote.id);
+    if (!part) continue;
+    const node = part.timer;
+    if (vote.status !== "open" || !vote.deadline || !socket) {
+      node.hidden = true;
+      continue;
+    }
+    const left = secondsLeft(vote, socket.now());
+    node.hidden = false;
+    node.dataset.over = left <= 0 ? "yes" : "no";
+    node.textContent = left > 0 ? vt("time_left", { time: formatSeconds(left) }) : vt("time_up");
   }
-  const left = secondsLeft(vote, socket.now());
-  node.hidden = false;
-  node.dataset.over = left <= 0 ? "yes" : "no";
-  node.textContent = left > 0 ? vt("time_left", { time: formatSeconds(left) }) : vt("time_up");
 }
 
 watchLive({

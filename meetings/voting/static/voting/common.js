@@ -44,10 +44,28 @@ export function votesOf(state) {
 }
 
 export function openVote(state) {
-  return votesOf(state).find((v) => v.status === "open") || null;
+  return inOrder(state, votesOf(state).filter((v) => v.status === "open"))[0] || null;
 }
 
-// The vote a screen shows: the open one, else the latest one closed or announced.
+// Votes in the order of the agenda (a vote without an agenda item after those with one), then as prepared.
+export function inOrder(state, votes) {
+  const order = new Map(((state && state.agenda) || []).map((a) => [a.id, a.order]));
+  const rank = (v) => (order.has(v.agenda_item_id) ? order.get(v.agenda_item_id) : Number.MAX_SAFE_INTEGER);
+  return [...votes].sort((a, b) => rank(a) - rank(b) || a.id - b.id);
+}
+
+// What the delegate's ballot shows: every open vote, in order (several may be open at once: a slate of
+// resolutions, an election with several posts), then the latest ones closed or announced, newest first.
+export const RECENT_RESULTS = 3;
+export function ballotVotes(state) {
+  const votes = votesOf(state);
+  const open = inOrder(state, votes.filter((v) => v.status === "open"));
+  const done = votes.filter((v) => v.status === "closed" || v.status === "published");
+  const recent = done.sort((a, b) => (b.closed_at || "").localeCompare(a.closed_at || "") || b.id - a.id);
+  return [...open, ...recent.slice(0, RECENT_RESULTS)];
+}
+
+// The vote a screen shows: the first open one, else the latest one closed or announced.
 export function latestVote(state) {
   const votes = votesOf(state).filter((v) => v.status !== "prepared");
   return openVote(state) || votes[votes.length - 1] || null;

@@ -1,10 +1,10 @@
 // The organisers' voting card in the chair's console: prepare a vote (REST), open / extend / close /
-// announce it (socket commands), follow the live tally (coalesced "vote.tally" frames, editors only) and,
-// for a named vote, who has not voted yet.
+// announce it (socket commands), follow the live tally of every open vote (several may be open at once;
+// coalesced "vote.tally" frames per vote, editors only) and, for a named vote, who has not voted yet.
 
 import { onApplied } from "../live/state.js";
 import { $, el, run, toast, watchLive } from "../live/ui.js";
-import { api, english, formatSeconds, optionLabel, secondsLeft, voteConfig, votesOf, vt } from "./common.js";
+import { api, english, formatSeconds, inOrder, optionLabel, secondsLeft, voteConfig, votesOf, vt } from "./common.js";
 
 let socket = null;
 let state = null;
@@ -129,7 +129,10 @@ function render() {
     return;
   }
   for (const vote of votes) if (vote.status === "open" && !tallies.has(vote.id)) fetchTally(vote);
-  list.replaceChildren(...[...votes].reverse().map(row));
+  // The open votes first, in the agenda's order, each with its own tally; then the others, newest first.
+  const open = inOrder(state, votes.filter((v) => v.status === "open"));
+  const others = [...votes].filter((v) => v.status !== "open").reverse();
+  list.replaceChildren(...[...open, ...others].map(row));
 }
 
 // The form -------------------------------------------------------------------------------------
@@ -153,6 +156,7 @@ form.addEventListener("submit", async (ev) => {
     options: f.options.value.split("\n").map((x) => x.trim()).filter(Boolean),
     secret: f.secret.checked,
     allow_change: f.allow_change.checked,
+    publish_on_close: f.publish_on_close.checked,
     duration: Math.round(Number(f.minutes.value || 0) * 60),
     agenda_item_id: f.agenda_item_id.value ? Number(f.agenda_item_id.value) : null,
     rule: {
