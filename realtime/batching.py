@@ -31,9 +31,13 @@ class Batcher(Generic[K, V]):
     """``await batcher.ask(key)`` → that key's answer from ``run(keys)``, which returns one answer per key in
     order; an answer that is an exception is raised to its asker alone."""
 
-    def __init__(self, run: Callable[[list[K]], Sequence[V | BaseException]], max_size: int = 1000) -> None:
+    def __init__(self, run: Callable[[list[K]], Sequence[V | BaseException]], max_size: int = 1000,
+                 gather: float = 0.0) -> None:
         self.run = run
         self.max_size = max_size
+        # Seconds to wait for more requests before a batch that follows another one (a burst): a batch's fixed
+        # cost is then shared by more requests. The first request after a quiet moment never waits.
+        self.gather = gather
         # In the process's one database thread, like every other database call of the sockets. Worker threads
         # with their own pooled connections were tried: the tests' event loops (one per test, each with its
         # own executor) then kept pooled connections until the pool ran dry; and with a handful of queries
@@ -52,9 +56,11 @@ class Batcher(Generic[K, V]):
 
     async def _flush(self) -> None:
         try:
+            following = False
             while self.pending:
                 # One turn of the loop: requests made in the same turn (a burst of handshakes) join this batch.
-                await asyncio.sleep(0)
+                await asyncio.sleep(self.gather if following and self.gather else 0)
+                following = True
                 batch, self.pending = self.pending[:self.max_size], self.pending[self.max_size:]
                 try:
                     answers = await self.call([key for key, _f in batch])
@@ -77,11 +83,11 @@ _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, B
     weakref.WeakKeyDictionary())
 
 
-def batcher(run: Callable[[list[K]], Sequence[V | BaseException]]) -> Batcher[K, V]:
+def batcher(run: Callable[[list[K]], Sequence[V | BaseException]], gather: float = 0.0) -> Batcher[K, V]:
     """This event loop's batcher for ``run`` (futures belong to one loop; tests run several)."""
     loop = asyncio.get_running_loop()
     per_loop = _batchers.setdefault(loop, {})
     found = per_loop.get(run)
     if found is None:
-        found = per_loop[run] = Batcher(run)
+        found = per_loop[run] = Batcher(run, gather=gather)
     return found

@@ -81,6 +81,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     replay_limit = snapshot.REPLAY_LIMIT
     replay_timeout = 30.0  # seconds a replay may wait for room in the send queue
     gap_grace = 0.5  # seconds an early event waits for the ones before it, before they are read from the log
+    batch_gather = 0.003  # seconds a batch of commands (ballots) that follows another waits for more (batching.py)
 
     async def __call__(self, scope, receive, send) -> None:
         # The socket's name in the presence rows and media sessions: unique across processes.
@@ -295,7 +296,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             if batch is not None:
                 # With the same command from the process's other sockets (a burst of ballots): one transaction
                 # for those that arrive together, each answered after it commits (meetings/voting/batch.py).
-                reply = await batching.batcher(batch).ask(
+                reply = await batching.batcher(batch, gather=self.batch_gather).ask(
                     live.Batched(self.scope["user"], self.meeting_id, cid, name, args))
             else:
                 reply = await database_sync_to_async(live.execute)(self.scope["user"], self.meeting_id, cid, name,
