@@ -5,11 +5,29 @@ room's own attendance step, so the change is an ``attendance.changed`` event lik
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
 from django.db import transaction
 from django.utils import timezone
 
 from meetings.models import Attendance, Meeting
 from meetings.services import live
+
+log = logging.getLogger(__name__)
+
+
+def count_site_soon(meeting_id: int, site_id: int) -> None:
+    """On the media loop: count the site as connected in a task, so the loop never waits for the database."""
+
+    async def mark() -> None:
+        try:
+            await database_sync_to_async(site_connected)(meeting_id, site_id)
+        except Exception:
+            log.exception("meeting %s: roll call of site %s failed", meeting_id, site_id)
+
+    asyncio.get_running_loop().create_task(mark())
 
 
 def site_connected(meeting_id: int, site_id: int) -> int:

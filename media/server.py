@@ -37,17 +37,9 @@ class MediaServer:
         return room
 
     def _site_connected(self, meeting_id: int, site_id: int) -> None:
-        from channels.db import database_sync_to_async
+        from media.attendance import count_site_soon  # Django models: imported once a site connects
 
-        from media.attendance import site_connected
-
-        async def mark() -> None:
-            try:
-                await database_sync_to_async(site_connected)(meeting_id, site_id)
-            except Exception:
-                log.exception("meeting %s: roll call of site %s failed", meeting_id, site_id)
-
-        asyncio.get_running_loop().create_task(mark())
+        count_site_soon(meeting_id, site_id)
 
     def _empty(self, room: Room) -> None:
         if self.rooms.get(room.meeting_id) is room and not room.sessions:

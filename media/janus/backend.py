@@ -627,17 +627,9 @@ class JanusServer:
         self.on_site_connected: Callable[[int, int], None] | None = self._roll_call if roll_call else None
 
     def _roll_call(self, meeting_id: int, site_id: int) -> None:
-        from channels.db import database_sync_to_async
+        from media.attendance import count_site_soon  # Django models: imported once a site connects
 
-        from media.attendance import site_connected
-
-        async def mark() -> None:
-            try:
-                await database_sync_to_async(site_connected)(meeting_id, site_id)
-            except Exception:
-                log.exception("meeting %s: roll call of site %s failed", meeting_id, site_id)
-
-        asyncio.get_running_loop().create_task(mark())
+        count_site_soon(meeting_id, site_id)
 
     async def room(self, meeting_id: int, main_site: int) -> JanusRoom:
         room = self.rooms.get(meeting_id)
