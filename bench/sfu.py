@@ -170,11 +170,11 @@ async def signaling_server(port: int, backend: Any) -> asyncio.AbstractServer:
     return await asyncio.start_server(client, "127.0.0.1", port)
 
 
-async def serve_ours(port: int, own_thread: bool, lag_out: Path | None) -> None:
+async def serve_ours(port: int, own_thread: bool, lag_out: Path | None, max_videos: int = 1) -> None:
     from media.backend import InProcessBackend
     from media.room import MediaSettings
 
-    backend = InProcessBackend(MediaSettings(max_videos=1, max_audio=0), own_thread=own_thread)
+    backend = InProcessBackend(MediaSettings(max_videos=max_videos, max_audio=0), own_thread=own_thread)
     loop = asyncio.get_running_loop()
     server = await signaling_server(port, backend)
     lags: list[float] = []
@@ -206,14 +206,14 @@ async def serve_front(port: int, workers: list[str]) -> None:
         await server.serve_forever()
 
 
-def start_workers(count: int, folder: Path) -> tuple[list[subprocess.Popen], dict[str, str]]:
+def start_workers(count: int, folder: Path, max_videos: int = 1) -> tuple[list[subprocess.Popen], dict[str, str]]:
     """``count`` real ``manage.py mediaworker`` processes on Redis (PHONGHOP_TEST_REDIS or REDIS_URL)."""
     import uuid
 
     names = [f"bw{n}" for n in range(count)]
     env = dict(os.environ, REDIS_URL=os.environ.get("PHONGHOP_TEST_REDIS") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
                CHANNEL_PREFIX=f"phonghop-bench-{uuid.uuid4().hex[:8]}", PHONGHOP_MEDIA_WORKERS=",".join(names),
-               SECRET_KEY=f"bench-{uuid.uuid4().hex}", PHONGHOP_DATA_DIR=str(folder), PHONGHOP_MEDIA_MAX_VIDEOS="1",
+               SECRET_KEY=f"bench-{uuid.uuid4().hex}", PHONGHOP_DATA_DIR=str(folder), PHONGHOP_MEDIA_MAX_VIDEOS=str(max_videos),
                PHONGHOP_MEDIA_MAX_AUDIO="0", DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1")
     env.pop("DATABASE_URL", None)
     log = open(folder / "workers.log", "ab")  # noqa: SIM115 - the children's
@@ -740,6 +740,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=4)
     parser.add_argument("--lag", action="store_true", help="event-loop lag: ours on the server's loop vs its own thread")
     parser.add_argument("--lag-file")
+    parser.add_argument("--max-videos", type=int, default=1, help="videos a subscriber may receive (server role)")
     parser.add_argument("--loss", help="percent lost on every publisher's uplink, a list: the loss sweep")
     args = parser.parse_args()
 
@@ -752,7 +753,7 @@ def main() -> None:
         if args.kind.startswith("workers"):
             coro = serve_front(args.port, os.environ["PHONGHOP_MEDIA_WORKERS"].split(","))
         elif args.kind in ("ours-thread", "ours-loop"):
-            coro = serve_ours(args.port, args.kind == "ours-thread", lag)
+            coro = serve_ours(args.port, args.kind == "ours-thread", lag, args.max_videos)
         elif args.kind == "relay":
             coro = serve_relay(args.port)
         else:
