@@ -227,6 +227,10 @@ async def run_sites(kind: str, port: int, first: int, count: int, publishers: in
         out.append({"joined": site.get("joined"), "first": firsts[0] if firsts else None,
                     "all": firsts[publishers - 1] if len(firsts) >= publishers else None,
                     "streams": len(firsts), "lost": lost, "expected": expected,
+                    # where a site lost much: each stream's frames, and its silence at the window's start and end
+                    "detail": [[st.frames, round((st.window_first_at or counter.window[1]) - counter.window[0], 2),
+                                round(counter.window[1] - (st.last_at or counter.window[0]), 2)]
+                               for st in streams] if counter and expected and lost > expected / 20 else None,
                     "latency": counter.latency if counter else []})
     print(json.dumps({"sites": out, "failures": failures}), flush=True)
     for site in sites:
@@ -390,6 +394,7 @@ def one_run(kind: str, sites: int, publishers: int, fps: int, join: float, secon
         alls = [s["all"] for s in rows if s["all"] is not None]
         lost, expected = sum(s["lost"] for s in rows), sum(s["expected"] for s in rows)
         worst = max((s["lost"] / s["expected"] for s in rows if s["expected"]), default=1.0)
+        details = [s["detail"] for s in rows if s.get("detail")]
         streams = sum(s["streams"] for s in rows)
         return {
             "kind": kind, "sites": sites, "publishers": publishers, "fps": fps, "joined": len(rows),
@@ -399,6 +404,7 @@ def one_run(kind: str, sites: int, publishers: int, fps: int, join: float, secon
             "first_p50": sfu.percentile(firsts, 50), "first_max": max(firsts) if len(firsts) == len(rows) else None,
             "all_p50": sfu.percentile(alls, 50), "all_max": max(alls) if len(alls) == len(rows) else None,
             "lat_p50": sfu.percentile(latency, 50), "lat_p95": sfu.percentile(latency, 95), "samples": len(latency),
+            "sites_losing_over_5pct": details[:5],
         }
     finally:
         for p in reversed(processes):

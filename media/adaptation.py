@@ -25,6 +25,7 @@ WEAK_LOSS = 0.05  # a report with this share of packets lost is lossy
 HEAVY_LOSS = 0.15
 CLEAN_LOSS = 0.02  # below this (and a short round trip) a report is clean
 WEAK_RTT_MS = 400
+SLOW_REPORTS = 2  # a long round trip acts on the second report in a row: one is often the server's own burst
 CLEAN_REPORTS = 3  # clean reports in a row before stepping back up
 CAP_DOWN = 0.7
 CAP_UP = 1.25
@@ -75,6 +76,7 @@ class DownlinkVideos:
     slots: int
     videos: int = -1  # -1: as many as the slots
     clean: int = 0
+    slow: int = 0  # long round trips in a row
 
     @property
     def limit(self) -> int:
@@ -84,12 +86,17 @@ class DownlinkVideos:
         """Take one report; True when the number of videos changed (the room must lay out again)."""
         before = self.limit
         loss = report.loss_down
-        long_trip = report.rtt_ms is not None and report.rtt_ms >= WEAK_RTT_MS
+        # The round trip is measured from RTCP, answered by this server's loop: while a hundred sites join at
+        # once, that loop is late for a few seconds and every site's round trip looks long (bench/briefing.py
+        # saw sites cut to two videos for 6-18 s by one such report). A link that is really slow stays slow.
+        slow_now = report.rtt_ms is not None and report.rtt_ms >= WEAK_RTT_MS
+        self.slow = self.slow + 1 if slow_now else 0
+        long_trip = self.slow >= SLOW_REPORTS
         if loss is not None and loss >= HEAVY_LOSS:
             self.clean, self.videos = 0, min(self.limit, 1)
         elif (loss is not None and loss >= WEAK_LOSS) or long_trip:
             self.clean, self.videos = 0, min(self.limit, STAGE_VIDEOS)
-        elif loss is not None and loss < CLEAN_LOSS and self.videos >= 0:
+        elif loss is not None and loss < CLEAN_LOSS and not slow_now and self.videos >= 0:
             self.clean += 1
             if self.clean >= CLEAN_REPORTS:
                 self.clean = 0

@@ -53,6 +53,17 @@ def test_a_lossy_downlink_receives_the_stage_only_then_one_video_more_at_a_time(
     assert not DownlinkVideos(slots=0).update(Report(loss_down=0.5)), "an audio-only page has no video to drop"
 
 
+def test_one_long_round_trip_is_not_a_slow_link_two_in_a_row_are():
+    # A join storm makes the server itself late to answer RTCP for a report or so: every site's round
+    # trip looks long once. Only a round trip that stays long sends the site the stage only.
+    down = DownlinkVideos(slots=6)
+    assert not down.update(Report(loss_down=0.0, rtt_ms=900)) and down.limit == 6
+    assert not down.update(Report(loss_down=0.0, rtt_ms=40)) and down.limit == 6
+    assert not down.update(Report(loss_down=0.0, rtt_ms=900)) and down.limit == 6
+    assert down.update(Report(loss_down=0.0, rtt_ms=700)) and down.limit == 2, "slow twice in a row"
+    assert down.update(Report(loss_down=0.08, rtt_ms=30)) is False and down.limit == 2, "loss acts at once"
+
+
 # Through the forwarder -------------------------------------------------------------------------------
 
 @pytest.fixture
