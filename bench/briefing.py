@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -238,47 +237,19 @@ async def run_sites(kind: str, port: int, first: int, count: int, publishers: in
 
 
 async def run_publishers(kind: str, port: int, count: int, fps: int, seconds: float) -> None:
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from sfu_clients import ClipTrack, clip
-
-    from media import codecs
-    from media.forwarding import on_keyframe_request
 
     source = clip("VP8", 60, 320, 240, 100_000)
     janus = sfu.Janus(port) if kind == "janus" else None
     keep: list[Any] = []
     if janus:
-        session, handle = await janus.handle()
-        await janus.message(session, handle, {"request": "create", "room": sfu.ROOM, "publishers": 64, "videocodec": "vp8",
-                                              "bitrate": 0, "fir_freq": 0, "audiocodec": "opus"})
+        await janus.create_room()
     for n in range(count):
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         track = ClipTrack(source, fps=fps, stamp=True)
-        t = pc.addTransceiver(track, direction="sendonly")
-        t.setCodecPreferences(codecs.preferences("video", "VP8"))
-        on_keyframe_request(t.sender, track.keyframe_requested)
-        await pc.setLocalDescription(await pc.createOffer())
-        if janus:
-            session, handle = await janus.handle()
-            keep.append(asyncio.ensure_future(janus.keepalive(session)))
-            await janus.message(session, handle, {"request": "join", "ptype": "publisher", "room": sfu.ROOM,
-                                                  "id": publisher_id(n)})
-            event = await janus.message(session, handle, {"request": "publish", "audio": False, "video": True},
-                                        {"type": "offer", "sdp": pc.localDescription.sdp}, until_jsep=True)
-            answer = event["jsep"]["sdp"]
-            await janus.post(f"/{session}/{handle}", {"janus": "trickle", "candidate": {"completed": True}})
-        else:
-            info = {"id": f"pub{n}", "meeting_id": 1, "user_id": n + 1, "site": publisher_id(n), "site_name": f"P{n}",
-                    "main_site": publisher_id(0), "roles": ["chair"] if n == 0 else []}
-            send, replies, writer = await sfu.rpc_session(port, info)
-            keep.append(writer)
-            await send({"type": "media", "action": "offer", "sdp": pc.localDescription.sdp, "publish": True})
-            answer = None
-            async for reply in replies:
-                if reply.get("event") == "answer":
-                    answer = reply["sdp"]
-                    break
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        info = {"id": f"pub{n}", "meeting_id": 1, "user_id": n + 1, "site": publisher_id(n), "site_name": f"P{n}",
+                "main_site": publisher_id(0), "roles": ["chair"] if n == 0 else []}
+        pc, writer = await sfu.connect_publisher(port, janus, track, info)
+        keep.append(writer)
         keep += [pc, track]
     print("ready", flush=True)
     await asyncio.sleep(seconds)
@@ -286,34 +257,10 @@ async def run_publishers(kind: str, port: int, count: int, fps: int, seconds: fl
 
 async def serve_direct(port: int, fps: int) -> None:
     """No server: this process answers a site's offer itself, a stamped clip on each of its video slots."""
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from sfu_clients import ClipTrack, clip
 
-    from media.forwarding import on_keyframe_request
-
     source = clip("VP8", 60, 320, 240, 100_000)
-    pcs = []
-
-    async def client(reader, writer):
-        while line := await reader.readline():
-            frame = json.loads(line)["frame"]
-            if frame.get("action") != "offer":
-                continue
-            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-            pcs.append(pc)
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=frame["sdp"], type="offer"))
-            for t in pc.getTransceivers():
-                track = ClipTrack(source, fps=fps, stamp=True)
-                t.sender.replaceTrack(track)
-                t.direction = "sendonly"
-                on_keyframe_request(t.sender, track.keyframe_requested)
-            await pc.setLocalDescription(await pc.createAnswer())
-            writer.write((json.dumps({"type": "media", "event": "answer", "sdp": pc.localDescription.sdp}) + "\n").encode())
-
-    server = await asyncio.start_server(client, "127.0.0.1", port)
-    print("ready", flush=True)
-    async with server:
-        await server.serve_forever()
+    await sfu.serve_direct(port, lambda: ClipTrack(source, fps=fps, stamp=True))
 
 
 # The orchestra -------------------------------------------------------------------------------------------
@@ -333,13 +280,6 @@ def start_server(kind: str, port: int, fps: int, max_videos: int) -> tuple[list[
         return [server], [server.pid]
     if kind == "janus":
         server = sfu.start_janus(port, Path(tempfile.mkdtemp(prefix="phonghop-janus-")))
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/janus/info", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         return [server], [server.pid]
     if kind == "ours":
         server = sfu.spawn("--role", "server", "--kind", "ours-thread", "--port", str(port),

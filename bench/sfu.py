@@ -49,6 +49,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -285,13 +286,19 @@ async def serve_relay(port: int) -> None:
         await server.serve_forever()
 
 
-async def serve_direct(port: int) -> None:
-    """No server: the publisher's process answers every subscriber with its own paced clip."""
+async def serve_direct(port: int, make_track: Callable[[], Any] | None = None) -> None:
+    """No server: the publisher's process answers every subscriber with its own paced clip, a track from
+    ``make_track`` (default: this bench's timed clip) on each video slot the offer has."""
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
     from media.forwarding import on_keyframe_request
 
-    clip = make_clip()
+    if make_track is None:
+        clip = make_clip()
+
+        def make_track() -> Any:
+            return timed_track(clip)
+
     pcs = []
 
     async def client(reader, writer):
@@ -302,9 +309,9 @@ async def serve_direct(port: int) -> None:
             pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
             pcs.append(pc)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=frame["sdp"], type="offer"))
-            track = timed_track(clip)
             for t in pc.getTransceivers():
                 if t.kind == "video":
+                    track = make_track()
                     t.sender.replaceTrack(track)
                     t.direction = "sendonly"
                     on_keyframe_request(t.sender, track.keyframe_requested)
@@ -344,8 +351,16 @@ def start_janus(port: int, folder: Path) -> subprocess.Popen:
     (folder / "janus.transport.http.jcfg").write_text(JANUS_HTTP.format(port=port))
     (folder / "janus.plugin.videoroom.jcfg").write_text(JANUS_VIDEOROOM)
     log = open(folder / "janus.log", "wb")  # noqa: SIM115 - lives as long as the process
-    return subprocess.Popen([janus_binary(), "-F", str(folder), "-C", str(folder / "janus.jcfg")],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    janus = subprocess.Popen([janus_binary(), "-F", str(folder), "-C", str(folder / "janus.jcfg")],
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # until its API answers
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/janus/info", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return janus
 
 
 class Janus:
@@ -354,6 +369,7 @@ class Janus:
     def __init__(self, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}/janus"
         self.n = 0
+        self.kept: list[asyncio.Future] = []  # the sessions' keepalives
 
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         self.n += 1
@@ -389,6 +405,22 @@ class Janus:
             await asyncio.sleep(20)
             await self.post(f"/{session}", {"janus": "keepalive"})
 
+    async def create_room(self) -> None:
+        session, handle = await self.handle()
+        await self.message(session, handle, {"request": "create", "room": ROOM, "publishers": 64, "videocodec": "vp8",
+                                             "bitrate": 0, "fir_freq": 0, "audiocodec": "opus"})
+
+    async def publish(self, site: int, offer: str) -> str:
+        """Join the bench's room as publisher ``site`` with ``offer`` (video only); Janus's answer."""
+        session, handle = await self.handle()
+        self.kept.append(asyncio.ensure_future(self.keepalive(session)))
+        await self.message(session, handle, {"request": "join", "ptype": "publisher", "room": ROOM, "id": site})
+        event = await self.message(session, handle, {"request": "publish", "audio": False, "video": True},
+                                   {"type": "offer", "sdp": offer}, until_jsep=True)
+        assert "jsep" in event, event
+        await self.post(f"/{session}/{handle}", {"janus": "trickle", "candidate": {"completed": True}})
+        return event["jsep"]["sdp"]
+
 
 ROOM = 4242
 
@@ -399,47 +431,46 @@ def site_of(n: int) -> int:
     return 100 + n
 
 
-async def run_publishers(kind: str, port: int, count: int, seconds: float, loss: float = 0.0) -> None:
+async def connect_publisher(port: int, janus: Janus | None, track: Any, info: dict[str, Any]) -> tuple[Any, Any]:
+    """A peer connection sending ``track`` (VP8) as site ``info["site"]``, to Janus or to our server at
+    ``port``: the connection, and the signaling socket to keep open (None for Janus)."""
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
     from media import codecs
     from media.forwarding import on_keyframe_request
 
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    t = pc.addTransceiver(track, direction="sendonly")
+    t.setCodecPreferences(codecs.preferences("video", "VP8"))
+    on_keyframe_request(t.sender, track.keyframe_requested)
+    await pc.setLocalDescription(await pc.createOffer())
+    writer = None
+    if janus:
+        answer = await janus.publish(info["site"], pc.localDescription.sdp)
+    else:
+        send, replies, writer = await rpc_session(port, info)
+        await send({"type": "media", "action": "offer", "sdp": pc.localDescription.sdp, "publish": True})
+        answer = None
+        async for reply in replies:
+            if reply.get("event") == "answer":
+                answer = reply["sdp"]
+                break
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    return pc, writer
+
+
+async def run_publishers(kind: str, port: int, count: int, seconds: float, loss: float = 0.0) -> None:
     clip = make_clip()
     pcs, tracks = [], []
     janus = Janus(port) if kind == "janus" else None
     if janus:
-        session, handle = await janus.handle()
-        await janus.message(session, handle, {"request": "create", "room": ROOM, "publishers": 64, "videocodec": "vp8",
-                                              "bitrate": 0, "fir_freq": 0, "audiocodec": "opus"})
+        await janus.create_room()
     for n in range(count):
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         track = timed_track(clip)
-        t = pc.addTransceiver(track, direction="sendonly")
-        t.setCodecPreferences(codecs.preferences("video", "VP8"))
-        on_keyframe_request(t.sender, track.keyframe_requested)
-        await pc.setLocalDescription(await pc.createOffer())
-        if janus:
-            session, handle = await janus.handle()
-            asyncio.ensure_future(janus.keepalive(session))
-            await janus.message(session, handle, {"request": "join", "ptype": "publisher", "room": ROOM, "id": site_of(n)})
-            event = await janus.message(session, handle, {"request": "publish", "audio": False, "video": True},
-                                        {"type": "offer", "sdp": pc.localDescription.sdp}, until_jsep=True)
-            assert "jsep" in event, event
-            answer = event["jsep"]["sdp"]
-            await janus.post(f"/{session}/{handle}", {"janus": "trickle", "candidate": {"completed": True}})
-        else:
-            info = {"id": f"pub{n}", "meeting_id": 1, "user_id": n + 1, "site": site_of(n), "site_name": f"P{n}",
-                    "main_site": 0}
-            send, replies, _writer = await rpc_session(port, info)
-            await send({"type": "media", "action": "offer", "sdp": pc.localDescription.sdp, "publish": True})
-            answer = None
-            async for reply in replies:
-                if reply.get("event") == "answer":
-                    answer = reply["sdp"]
-                    break
-            pcs.append(_writer)
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        info = {"id": f"pub{n}", "meeting_id": 1, "user_id": n + 1, "site": site_of(n), "site_name": f"P{n}",
+                "main_site": 0}
+        pc, writer = await connect_publisher(port, janus, track, info)
+        pcs.append(writer)
         if loss:
             from lossy_link import LossyLink
 
@@ -595,13 +626,6 @@ def one_run(kind: str, streams: int, publishers: int, seconds: float, warmup: fl
         elif kind == "janus":
             janus_folder = Path(tempfile.mkdtemp(prefix="phonghop-janus-"))
             server = start_janus(port, janus_folder)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/janus/info", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
         else:
             args = ["--role", "server", "--kind", kind, "--port", str(port)]
             if lag:
