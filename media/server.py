@@ -14,11 +14,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from media import requests
 from media.room import MediaError, MediaSettings, Room, Send, SessionInfo
 
 log = logging.getLogger(__name__)
-
-MAX_SDP = 60_000
 
 
 class MediaServer:
@@ -51,12 +50,7 @@ class MediaServer:
         action = frame.get("action")
         try:
             if action == "offer":
-                sdp = frame.get("sdp")
-                if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
-                    raise MediaError("bad_message", _("An offer needs its SDP."))
-                view = frame.get("view") or []
-                if not isinstance(view, list) or not all(isinstance(s, int) for s in view):
-                    raise MediaError("bad_message", _("“view” must be a list of site ids."))
+                sdp, view = requests.sdp(frame), requests.view(frame)
                 room = self.room(info.meeting_id, info.main_site)
                 self.where[info.id] = info.meeting_id
                 answer = await room.offer(info, sdp, send, view)
@@ -71,16 +65,12 @@ class MediaServer:
             if action == "ice":
                 await room.candidate(info.id, frame.get("candidate"))
             elif action == "view":
-                sites = frame.get("sites")
-                if not isinstance(sites, list) or not all(isinstance(s, int) for s in sites):
-                    raise MediaError("bad_message", _("“sites” must be a list of site ids."))
-                room.view(info.id, sites)
+                room.view(info.id, requests.sites(frame))
             elif action in ("mute", "spotlight", "record"):
-                if not info.controls:
-                    raise MediaError("forbidden", _("Only the chair or the secretary can do this."))
+                requests.check_controls(info)
                 await self.control(info.meeting_id, action, frame)
             else:
-                raise MediaError("bad_message", _("Unknown media action."))
+                raise requests.unknown()
         except MediaError as e:
             send({"type": "media", "event": "error", "action": action, "code": e.code, "message": e.message})
 
@@ -90,13 +80,9 @@ class MediaServer:
         if room is None:
             if action in ("floor", "close"):
                 return
-            raise MediaError("no_session", _("The briefing has not started."))
-        site = args.get("site")
-        if site is not None and not isinstance(site, int):
-            raise MediaError("bad_message", _("“site” must be a site id."))
+            raise requests.no_briefing()
+        site = requests.site(args, required=action == "mute")
         if action == "mute":
-            if site is None:
-                raise MediaError("bad_message", _("Which site?"))
             room.mute(site, bool(args.get("muted", True)))
         elif action == "spotlight":
             room.set_spotlight(site)

@@ -39,12 +39,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from media import selection
+from media import requests, selection
 from media.adaptation import WEAK_LOSS, DownlinkVideos, Report, UplinkCap
 from media.backend import InProcessBackend
 from media.janus.client import JanusClient, JanusError, JanusSession, JanusUnavailable
 from media.room import CAMERA, SCREEN, MediaError, Send, SessionInfo
-from media.server import MAX_SDP
 
 log = logging.getLogger(__name__)
 
@@ -681,12 +680,8 @@ class JanusServer:
 
     async def _handle(self, info: SessionInfo, frame: dict[str, Any], send: Send, action: Any) -> None:
         if action in ("offer", "subscribe"):
-            view = frame.get("view") or []
-            if not isinstance(view, list) or not all(isinstance(s, int) for s in view):
-                raise MediaError("bad_message", _("“view” must be a list of site ids."))
-            sdp = frame.get("sdp")
-            if action == "offer" and (not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP):
-                raise MediaError("bad_message", _("An offer needs its SDP."))
+            view = requests.view(frame)
+            sdp = requests.sdp(frame) if action == "offer" else None
             room = await self.room(info.meeting_id, info.main_site)
             self.where[info.id] = info.meeting_id
             peer = room.peer(info, send)
@@ -703,36 +698,25 @@ class JanusServer:
             raise MediaError("no_session", _("Send an offer first."))
         peer = room.peers[info.id]
         if action == "subscribe_answer":
-            sdp = frame.get("sdp")
-            if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
-                raise MediaError("bad_message", _("An answer needs its SDP."))
-            await room.answer(peer, sdp)
+            await room.answer(peer, requests.sdp(frame, "answer"))
         elif action == "ice":
             pass  # the page sends its candidates inside its SDP (it waits for gathering)
         elif action == "view":
-            sites = frame.get("sites")
-            if not isinstance(sites, list) or not all(isinstance(s, int) for s in sites):
-                raise MediaError("bad_message", _("“sites” must be a list of site ids."))
-            room.view(peer, sites)
+            room.view(peer, requests.sites(frame))
         elif action in ("mute", "spotlight", "record"):
-            if not info.controls:
-                raise MediaError("forbidden", _("Only the chair or the secretary can do this."))
+            requests.check_controls(info)
             await self.control(info.meeting_id, action, frame)
         else:
-            raise MediaError("bad_message", _("Unknown media action."))
+            raise requests.unknown()
 
     async def control(self, meeting_id: int, action: str, args: dict[str, Any]) -> None:
         room = self.rooms.get(meeting_id)
         if room is None:
             if action in ("floor", "close"):
                 return
-            raise MediaError("no_session", _("The briefing has not started."))
-        site = args.get("site")
-        if site is not None and not isinstance(site, int):
-            raise MediaError("bad_message", _("“site” must be a site id."))
+            raise requests.no_briefing()
+        site = requests.site(args, required=action == "mute")
         if action == "mute":
-            if site is None:
-                raise MediaError("bad_message", _("Which site?"))
             await room.mute(site, bool(args.get("muted", True)))
         elif action == "spotlight":
             room.set_spotlight(site)
