@@ -17,6 +17,7 @@ import threading
 
 import pytest
 from rt_client import db
+from vote_lock_helpers import in_thread, waiting_on_a_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -372,25 +373,6 @@ async def test_with_batching_off_each_ballot_is_cast_alone_and_answered_the_same
 
 # Locks (PostgreSQL) -------------------------------------------------------------------------------------
 
-def _in_thread(fn, *args):
-    """Run fn in a thread with its own database connection; the box holds its result or its exception."""
-    from django.db import connection
-
-    box: dict = {}
-
-    def run_it():
-        try:
-            box["value"] = fn(*args)
-        except BaseException as e:  # noqa: BLE001 - reported by the test
-            box["error"] = e
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run_it, daemon=True)
-    thread.start()
-    return thread, box
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(120)
@@ -400,7 +382,6 @@ def test_the_chair_waits_for_a_batch_half_way_and_neither_deadlocks(council, peo
     sealed, nothing inserted), while the secretary prepares another vote (an event of the meeting commits) and
     the chair extends or closes the vote: the chair waits for the batch (the vote's row) and both are answered;
     a close counts every ballot of the batch."""
-    import time
 
     from django.db import connection
 
@@ -423,21 +404,14 @@ def test_the_chair_waits_for_a_batch_half_way_and_neither_deadlocks(council, peo
 
     monkeypatch.setattr(secrecy, "seal_ballot", seal_and_pause)
     ballots = [(people[n], f"cast-{n}", {"item_id": item.pk, "choices": ["for"]}) for n in ("hoa", "binh", "tuan")]
-    batch_thread, batch_box = _in_thread(together, council, *ballots)
+    batch_thread, batch_box = in_thread(together, council, *ballots)
     assert half_way.wait(60)
-    prepared, prepared_box = _in_thread(votes.prepare, people["lan"], council.pk, {"question": "Khác"})
+    prepared, prepared_box = in_thread(votes.prepare, people["lan"], council.pk, {"question": "Khác"})
     prepared.join(60)
     assert "value" in prepared_box, prepared_box
     args = {"item_id": item.pk, "seconds": 60} if command == "vote.extend" else {"item_id": item.pk}
-    chair, chair_box = _in_thread(lambda: run(people["minh"], council, command, "chair-1", **args))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # until the chair waits for the batch's lock (observed, not timed)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                           "AND datname = current_database()")
-            if cursor.fetchone()[0] >= 1:
-                break
-        time.sleep(0.05)
+    chair, chair_box = in_thread(lambda: run(people["minh"], council, command, "chair-1", **args))
+    waiting_on_a_lock(1)  # the chair waits for the batch's lock
     go_on.set()
     batch_thread.join(60)
     chair.join(60)

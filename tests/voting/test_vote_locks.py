@@ -17,6 +17,7 @@ import threading
 import time
 
 import pytest
+from vote_lock_helpers import in_thread, waiting_on_a_lock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
@@ -29,40 +30,6 @@ def on_postgresql():
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL): row locks are what is tested")
-
-
-def _in_thread(fn, *args):
-    """Run fn in a thread with its own database connection; the box holds its result or its exception."""
-    from django.db import connection
-
-    box: dict = {}
-
-    def run():
-        try:
-            box["value"] = fn(*args)
-        except BaseException as e:  # noqa: BLE001 - reported by the test
-            box["error"] = e
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, box
-
-
-def _waiting_on_a_lock(count: int, seconds: float = 60.0) -> None:
-    """Until ``count`` other backends wait for a lock (observed in pg_stat_activity, not timed)."""
-    from django.db import connection
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                           "AND datname = current_database()")
-            if cursor.fetchone()[0] >= count:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} transactions ever waited for a lock")
 
 
 def test_organisers_commit_and_the_chair_extends_while_a_ballot_is_half_way(council, people, monkeypatch, caplog):
@@ -85,18 +52,18 @@ def test_organisers_commit_and_the_chair_extends_while_a_ballot_is_half_way(coun
         return sealed
 
     monkeypatch.setattr(secrecy, "seal_ballot", seal_and_pause)
-    ballot, ballot_box = _in_thread(live.execute, people["hoa"], council.pk, "ballot-1", "vote.cast",
+    ballot, ballot_box = in_thread(live.execute, people["hoa"], council.pk, "ballot-1", "vote.cast",
                                     {"item_id": item.pk, "choices": [CHOICE]})
     assert half_way.wait(60)
 
     # Organiser work commits an event of the meeting while the ballot is half way.
-    prepared, prepared_box = _in_thread(services.prepare, people["lan"], council.pk, {"question": "Khác"})
+    prepared, prepared_box = in_thread(services.prepare, people["lan"], council.pk, {"question": "Khác"})
     prepared.join(60)
     assert "value" in prepared_box, prepared_box
     # The chair extends: it waits for the ballot (the vote's row), and must not deadlock with it.
-    extend, extend_box = _in_thread(live.execute, people["minh"], council.pk, "extend-1", "vote.extend",
+    extend, extend_box = in_thread(live.execute, people["minh"], council.pk, "extend-1", "vote.extend",
                                     {"item_id": item.pk, "seconds": 60})
-    _waiting_on_a_lock(1)
+    waiting_on_a_lock(1)
     go_on.set()
     ballot.join(60)
     extend.join(60)
@@ -130,12 +97,12 @@ def test_a_close_waits_for_the_ballot_in_flight_and_counts_it(council, people, m
         return sealed
 
     monkeypatch.setattr(secrecy, "seal_ballot", seal_and_pause)
-    ballot, ballot_box = _in_thread(live.execute, people["binh"], council.pk, "ballot-1", "vote.cast",
+    ballot, ballot_box = in_thread(live.execute, people["binh"], council.pk, "ballot-1", "vote.cast",
                                     {"item_id": item.pk, "choices": ["for"]})
     assert half_way.wait(60)
-    close, close_box = _in_thread(live.execute, people["lan"], council.pk, "close-1", "vote.close",
+    close, close_box = in_thread(live.execute, people["lan"], council.pk, "close-1", "vote.close",
                                   {"item_id": item.pk})
-    _waiting_on_a_lock(1)
+    waiting_on_a_lock(1)
     go_on.set()
     ballot.join(60)
     close.join(60)
@@ -185,15 +152,15 @@ def test_the_chair_locks_the_vote_without_the_meeting_row_while_ballots_hold_it_
 
     monkeypatch.setattr(secrecy, "seal_ballot", seal_and_pause)
     monkeypatch.setattr(services, "_lock_shared", pause_before_the_vote)
-    first, first_box = _in_thread(live.execute, people["binh"], council.pk, "ballot-1", "vote.cast",
+    first, first_box = in_thread(live.execute, people["binh"], council.pk, "ballot-1", "vote.cast",
                                   {"item_id": item.pk, "choices": ["for"]})
     assert first_half_way.wait(60)
-    second, second_box = _in_thread(live.execute, people["hoa"], council.pk, "ballot-2", "vote.cast",
+    second, second_box = in_thread(live.execute, people["hoa"], council.pk, "ballot-2", "vote.cast",
                                     {"item_id": item.pk, "choices": ["against"]})
     assert second_at_vote.wait(60)
-    extend, extend_box = _in_thread(live.execute, people["minh"], council.pk, "extend-1", "vote.extend",
+    extend, extend_box = in_thread(live.execute, people["minh"], council.pk, "extend-1", "vote.extend",
                                     {"item_id": item.pk, "seconds": 60})
-    _waiting_on_a_lock(1)  # the chair waits for ballot 1's shared lock on the vote
+    waiting_on_a_lock(1)  # the chair waits for ballot 1's shared lock on the vote
     first_go.set()
     first.join(60)
     # Ballot 1 is committed: the chair either finishes or waits for something else (ballot 2: the bug).
