@@ -133,6 +133,9 @@ def _roster(meeting: Meeting) -> list[dict[str, object]]:
     return [{"site": pk, "name": name} for pk, name in [*main, *sites]]
 
 
+PLAYABLE = frozenset({".webm", ".mkv", ".opus"})  # ours (media/recording.py) and Janus's, converted
+
+
 def _recordings_dir(meeting_id: int) -> Path:
     return Path(settings.MEDIA_ROOT) / "recordings" / str(meeting_id)
 
@@ -153,8 +156,9 @@ def recordings(request: HttpRequest, meeting_id: int) -> HttpResponse:
     _allowed(request, meeting_id)
     meeting = Meeting.objects.get(pk=meeting_id)
     folder = _recordings_dir(meeting_id)
-    files = sorted(folder.glob("*.*"), reverse=True) if folder.is_dir() else []
-    rows = [{"name": f.name, "size_mb": round(f.stat().st_size / 1e6, 1),
+    files = sorted((f for f in folder.glob("*.*") if f.suffix in PLAYABLE and not f.name.startswith(".")),
+                   reverse=True) if folder.is_dir() else []
+    rows = [{"name": f.name, "size_mb": round(f.stat().st_size / 1e6, 1), "audio": f.suffix == ".opus",
              "url": reverse("briefing-recording", args=[meeting_id, f.name])} for f in files]
     return render(request, "briefing/recordings.html", {
         "meeting": meeting, "recordings": rows, "briefing_url": reverse("briefing", args=[meeting_id])})
@@ -166,5 +170,7 @@ def recording_file(request: HttpRequest, meeting_id: int, name: str) -> FileResp
     path = _recordings_dir(meeting_id) / name
     if "/" in name or name.startswith(".") or not path.is_file():
         raise Http404
-    content_type = "video/webm" if path.suffix == ".webm" else "video/x-matroska"
+    if path.suffix not in PLAYABLE:
+        raise Http404
+    content_type = {".webm": "video/webm", ".opus": "audio/ogg"}.get(path.suffix, "video/x-matroska")
     return FileResponse(path.open("rb"), content_type=content_type)

@@ -25,7 +25,9 @@ def main(name: str) -> bool:
     if name == "chromium":
         return os.access("/usr/bin/chromium", os.X_OK)
     if name == "janus":  # Debian's package; the tests start their own Janus on a configuration of theirs
-        return os.access("/usr/bin/janus", os.X_OK) and os.path.isdir("/usr/lib/x86_64-linux-gnu/janus/plugins")
+        # janus-tools' janus-pp-rec makes its recordings playable (media/janus/postprocess.py)
+        return (os.access("/usr/bin/janus", os.X_OK) and os.path.isdir("/usr/lib/x86_64-linux-gnu/janus/plugins")
+                and os.access("/usr/bin/janus-pp-rec", os.X_OK))
     raise SystemExit(f"unknown service {name}")
 
 

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from media import requests, selection
 from media.adaptation import WEAK_LOSS, DownlinkVideos, Report, UplinkCap
 from media.backend import InProcessBackend
+from media.janus import postprocess
 from media.janus.client import JanusClient, JanusError, JanusSession, JanusUnavailable
 from media.room import CAMERA, SCREEN, MediaError, Send, SessionInfo
 
@@ -200,7 +201,7 @@ class JanusRoom:
             "publishers": self.settings.max_publishers, "audiocodec": "opus", "videocodec": codec,
             "audiolevel_ext": True, "audiolevel_event": True, "audio_active_packets": 25,
             "notify_joining": False, "record": False, "lock_record": True,
-            "rec_dir": str(Path(self.settings.rec_dir) / str(self.meeting_id) / "janus"),
+            "rec_dir": str(self.rec_folder()),
             "dummy_publisher": True, "dummy_streams": [{"codec": "opus"}, video_stream],
         }
         if codec == "h264":
@@ -218,6 +219,9 @@ class JanusRoom:
 
     async def close(self, destroy: bool = True) -> None:
         self.closed = True
+        if self.recording:  # destroying the room ends its recording
+            self.recording = False
+            self.server.make_playable(self.meeting_id)
         for task in (self._relayout_task, self._quality_task):
             if task is not None:
                 task.cancel()
@@ -406,8 +410,14 @@ class JanusRoom:
 
     async def record(self, on: bool) -> None:
         await self.request({"request": "enable_recording", "room": self.room_id, "record": on})
-        self.recording = on
+        was, self.recording = self.recording, on
         self.relayout_soon()
+        if was and not on:
+            self.server.make_playable(self.meeting_id)
+
+    def rec_folder(self) -> Path:
+        """Where Janus writes this briefing's .mjr files (a path on the Janus machine)."""
+        return Path(self.settings.rec_dir) / str(self.meeting_id) / "janus"
 
     def view(self, peer: Peer, sites: list[int]) -> None:
         peer.wanted = sites[:64]
@@ -624,6 +634,21 @@ class JanusServer:
         self._opening: dict[int, asyncio.Future] = {}
         self._closing: dict[int, asyncio.Task] = {}  # rooms being destroyed in Janus (their last socket left)
         self.on_site_connected: Callable[[int, int], None] | None = self._roll_call if roll_call else None
+        self.postprocessing: set[asyncio.Task] = set()
+
+    def make_playable(self, meeting_id: int) -> None:
+        """Convert the briefing's finished .mjr files for the recordings page, in a thread (media/janus/
+        postprocess.py); Janus closes them as it answers, the short wait lets its writes land."""
+        folder = Path(self.settings.rec_dir) / str(meeting_id)
+
+        async def later() -> None:
+            await asyncio.sleep(1)
+            made = await asyncio.to_thread(postprocess.convert, folder / "janus", folder)
+            log.info("meeting %s: %s recordings made playable", meeting_id, len(made))
+
+        task = asyncio.get_running_loop().create_task(later())
+        self.postprocessing.add(task)
+        task.add_done_callback(self.postprocessing.discard)
 
     def _roll_call(self, meeting_id: int, site_id: int) -> None:
         from media.attendance import count_site_soon  # Django models: imported once a site connects
@@ -754,6 +779,8 @@ class JanusServer:
             log.warning("Janus did not answer while closing %s briefing rooms", len(rooms))
         self.where.clear()
         await self.placement.close()
+        if self.postprocessing:  # recordings being converted: let them finish, within reason
+            await asyncio.wait(self.postprocessing, timeout=60)
 
 
 class JanusBackend(InProcessBackend):

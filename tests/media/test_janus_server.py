@@ -261,6 +261,14 @@ async def test_janus_reports_the_speaker_and_records_the_briefing(janus_server, 
         feed = server.rooms[31].publishers[9].feed
         mine = [p for p in folder.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*.mjr") if p.stat().st_size > 1000]
         assert {p.name.split("-")[-2] for p in mine} == {"audio", "video"}, list(folder.glob("*"))
+        # Stopping made them playable for the recordings page (janus-pp-rec, in a thread): the camera as
+        # WebM, the sound as Ogg Opus, beside the .mjr folder.
+        made = tmp_path / "31"
+        assert await wait_for(lambda: {p.suffix for p in made.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*")}
+                              >= {".webm", ".opus"}), list(made.glob("*"))
+        webm = next(made.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*.webm"))
+        assert webm.read_bytes()[:4] == b"\x1a\x45\xdf\xa3", "an EBML (WebM) file"
+        assert not list(made.glob(".*")), "no partial file left"
     finally:
         await server.shutdown()
 

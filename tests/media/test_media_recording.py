@@ -73,6 +73,19 @@ def test_recordings_are_listed_and_served_to_the_meetings_people_only(client, pe
     assert response.status_code == 200 and response["Content-Type"] == "video/webm"
     assert client.get(page + "..%2Fsecret_key").status_code == 404
 
+    # Janus's recordings: its raw .mjr files (in janus/) and a conversion still being written are not
+    # listed or served; the converted camera and sound are, the sound in an audio player.
+    (folder / "janus").mkdir()
+    (folder / "janus" / "videoroom-1-user-2-3-video-1.mjr").write_bytes(b"MJR00002")
+    (folder / "videoroom-1-user-2-3-video-1.mjr").write_bytes(b"MJR00002")
+    (folder / ".videoroom-1-user-2-3-audio-0.opus.part.opus").write_bytes(b"OggS")
+    (folder / "videoroom-1-user-2-3-audio-0.opus").write_bytes(b"OggS")
+    listing = client.get(page).content.decode()
+    assert ".mjr" not in listing and ".part" not in listing
+    assert '<audio controls preload="metadata" src="' + page + 'videoroom-1-user-2-3-audio-0.opus"' in listing
+    assert client.get(page + "videoroom-1-user-2-3-audio-0.opus")["Content-Type"] == "audio/ogg"
+    assert client.get(page + "videoroom-1-user-2-3-video-1.mjr").status_code == 404
+
     client.force_login(people["khach"])  # not invited
     assert client.get(page).status_code in (403, 404)
     assert client.get(page + "20261124-090000-main.webm").status_code in (403, 404)
