@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import sfu  # bench/sfu.py: the servers, Janus's API, the workers (puts the project on sys.path)
+from sfu_clients import STAMP  # the capture stamp after each frame: + float64 capture time + uint32 index
 
-STAMP = b"PHTI"  # tests/media/sfu_clients.py: + float64 capture time + uint32 frame index
 SITE_PROCESSES = 2
 
 
@@ -59,12 +59,12 @@ def publisher_id(n: int) -> int:
 # Sites: what each one counts ------------------------------------------------------------------------------
 
 class Stream:
-    __slots__ = ("first_at", "frames", "first_ts", "last_ts", "prev_ts", "window_first_at", "last_at")
+    __slots__ = ("first_at", "frames", "first_ts", "last_ts", "window_first_at", "last_at")
 
     def __init__(self) -> None:
         self.first_at: float | None = None
         self.frames = 0
-        self.first_ts = self.last_ts = self.prev_ts = None
+        self.first_ts = self.last_ts = None
         self.window_first_at: float | None = None
         self.last_at: float | None = None
 
@@ -91,11 +91,11 @@ class SiteCounter:
         if not data[1] & 0x80:
             return
         ts = int.from_bytes(data[4:8], "big")
-        if not (self.window[0] <= now <= self.window[1]) or ts == stream.prev_ts:
+        if not (self.window[0] <= now <= self.window[1]) or ts == stream.last_ts:
             return
         if stream.first_ts is None:
             stream.first_ts, stream.window_first_at = ts, now
-        stream.prev_ts = stream.last_ts = ts
+        stream.last_ts = ts
         stream.frames += 1
         stream.last_at = now
 

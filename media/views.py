@@ -168,9 +168,7 @@ def recordings(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def recording_file(request: HttpRequest, meeting_id: int, name: str) -> FileResponse:
     _allowed(request, meeting_id)
     path = _recordings_dir(meeting_id) / name
-    if "/" in name or name.startswith(".") or not path.is_file():
-        raise Http404
-    if path.suffix not in PLAYABLE:
+    if "/" in name or name.startswith(".") or path.suffix not in PLAYABLE or not path.is_file():
         raise Http404
     content_type = {".webm": "video/webm", ".opus": "audio/ogg"}.get(path.suffix, "video/x-matroska")
     return FileResponse(path.open("rb"), content_type=content_type)

@@ -219,9 +219,7 @@ class JanusRoom:
 
     async def close(self, destroy: bool = True) -> None:
         self.closed = True
-        if self.recording:  # destroying the room ends its recording
-            self.recording = False
-            self.server.make_playable(self.meeting_id)
+        was_recording, self.recording = self.recording, False
         for task in (self._relayout_task, self._quality_task):
             if task is not None:
                 task.cancel()
@@ -234,6 +232,8 @@ class JanusRoom:
             await self.session.destroy()  # every handle with it
         self.peers.clear()
         self.by_handle.clear()
+        if was_recording:  # the room is gone, and Janus has closed its recording files with it
+            self.server.make_playable(self)
 
     def _lost(self, error: Exception) -> None:
         """Our Janus session is gone (Janus down or restarted): every page starts over, and its new offer
@@ -413,7 +413,7 @@ class JanusRoom:
         was, self.recording = self.recording, on
         self.relayout_soon()
         if was and not on:
-            self.server.make_playable(self.meeting_id)
+            self.server.make_playable(self)
 
     def rec_folder(self) -> Path:
         """Where Janus writes this briefing's .mjr files (a path on the Janus machine)."""
@@ -636,15 +636,16 @@ class JanusServer:
         self.on_site_connected: Callable[[int, int], None] | None = self._roll_call if roll_call else None
         self.postprocessing: set[asyncio.Task] = set()
 
-    def make_playable(self, meeting_id: int) -> None:
-        """Convert the briefing's finished .mjr files for the recordings page, in a thread (media/janus/
-        postprocess.py); Janus closes them as it answers, the short wait lets its writes land."""
-        folder = Path(self.settings.rec_dir) / str(meeting_id)
+    def make_playable(self, room: JanusRoom) -> None:
+        """Convert the room's finished .mjr files for the recordings page (the meeting's recordings folder),
+        in a thread (media/janus/postprocess.py); Janus closes them as it answers, the short wait lets its
+        last writes land."""
+        source = room.rec_folder()
 
         async def later() -> None:
             await asyncio.sleep(1)
-            made = await asyncio.to_thread(postprocess.convert, folder / "janus", folder)
-            log.info("meeting %s: %s recordings made playable", meeting_id, len(made))
+            made = await asyncio.to_thread(postprocess.convert, source, source.parent)
+            log.info("meeting %s: %s recordings made playable", room.meeting_id, len(made))
 
         task = asyncio.get_running_loop().create_task(later())
         self.postprocessing.add(task)

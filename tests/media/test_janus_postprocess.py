@@ -1,6 +1,6 @@
-"""Janus's recordings made playable (media/janus/postprocess.py) when its files are broken: nothing half-made
-is left for the recordings page, nothing hangs, and a good file next to a broken one is still converted (the
-good one comes from a real Janus in test_janus_server.py)."""
+"""Janus's recordings made playable (media/janus/postprocess.py) when its files are broken, empty or missing:
+nothing is made and nothing half-made is left for the recordings page. A real recording converted is in
+test_janus_server.py."""
 
 from __future__ import annotations
 

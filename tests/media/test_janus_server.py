@@ -269,6 +269,14 @@ async def test_janus_reports_the_speaker_and_records_the_briefing(janus_server, 
         webm = next(made.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*.webm"))
         assert webm.read_bytes()[:4] == b"\x1a\x45\xdf\xa3", "an EBML (WebM) file"
         assert not list(made.glob(".*")), "no partial file left"
+
+        # A briefing that ends while recording (the meeting's "close"): its second recording is converted too.
+        first = set(made.glob("*.webm"))
+        await server.handle(chair_info, {"type": "media", "action": "record", "on": True}, chair)
+        await chair.until("layout", lambda f: f["recording"])
+        assert await wait_for(lambda: len([p for p in folder.glob("*-video-*.mjr") if p.stat().st_size > 10_000]) >= 2)
+        await server.control(31, "close", {})
+        assert await wait_for(lambda: len(set(made.glob("*.webm")) - first) >= 1), list(made.glob("*"))
     finally:
         await server.shutdown()
 
