@@ -9,8 +9,9 @@ packet arrives instead of when the next frame begins, every complete frame at on
 frames behind a lost packet longer than 0.2 s; audio for one that passes each packet at once:
 forwarding adds no frame of delay, and video loss never delays audio.
 
-``Slot`` is a track that one sender of a subscriber reads. Whatever site fills the slot, the slot
-keeps its own timestamps continuous, holds video until a keyframe after every switch or loss, and
+``Slot`` is what one sender of a subscriber forwards, sent by the slot itself as each frame arrives
+(media/sending.py: no task or queue per subscriber). Whatever site fills the slot, the slot keeps its
+own timestamps continuous, holds video until a keyframe after every switch or loss, and
 asks for one through ``on_need_keyframe`` (the room rate-limits and sends the PLI to the publisher).
 
 The attribute names below are aiortc 1.16's private ones; ``tap_receiver`` checks them and fails
@@ -20,12 +21,10 @@ loudly if a new aiortc renamed them (tests/media catch it).
 from __future__ import annotations
 
 import asyncio
-import fractions
 import queue
 from collections.abc import Callable
 from typing import Any
 
-import av
 from aiortc import rate as aiortc_rate
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -35,6 +34,7 @@ from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_gt
 
 from media.reassembly import FrameAssembler
+from media.sending import RtpOut, packetize, take_over
 
 VIDEO_CLOCK = 90_000
 AUDIO_CLOCK = 48_000
@@ -179,23 +179,35 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
 # Sending -----------------------------------------------------------------------------------------
 
 class Slot(MediaStreamTrack):
-    """A track read by one sender: the encoded frames of the site that currently fills this slot."""
+    """What one sender of a subscriber forwards: the encoded frames of the site that currently fills it.
 
-    def __init__(self, kind: str, on_need_keyframe: Callable[[Any], None] | None = None,
-                 depth: int | None = None) -> None:
+    The slot sends each frame itself, in the call that offers it (media/sending.py): aiortc's sender task
+    never reads this track. Until the subscriber's connection is up there is nowhere to send, and video
+    waits for a keyframe asked for when it comes up."""
+
+    def __init__(self, kind: str, on_need_keyframe: Callable[[Any], None] | None = None) -> None:
         super().__init__()
         self.kind = kind
         self.clock = VIDEO_CLOCK if kind == "video" else AUDIO_CLOCK
         self.step = VIDEO_STEP if kind == "video" else AUDIO_STEP
-        self.time_base = fractions.Fraction(1, self.clock)
         self.source: Any = None  # the Feed (or whatever) whose frames this slot forwards
         self.waiting = kind == "video"  # video waits for a keyframe
         self.on_need_keyframe = on_need_keyframe
         self.frames = 0  # forwarded
-        self.dropped = 0  # dropped because the sender fell behind
-        self._queue: asyncio.Queue[tuple[bytes, int] | None] = asyncio.Queue(depth or (30 if kind == "video" else 50))
+        self.out: RtpOut | None = None  # the sender's packets, once its connection is up
         self._last_in: int | None = None
         self._last_out: int | None = None
+
+    def attach(self, sender: RTCRtpSender) -> None:
+        """Send through ``sender`` (before its connection starts)."""
+        take_over(sender, self._started, self._stopped)
+
+    def _started(self, out: RtpOut) -> None:
+        self.out = out
+        self.keyframe_lost()
+
+    def _stopped(self) -> None:
+        self.out = None
 
     # Fed by the room, on the loop
 
@@ -207,12 +219,12 @@ class Slot(MediaStreamTrack):
         self._last_in = None
         if self.kind == "video":
             self.waiting = True
-            if source is not None:
+            if source is not None and self.out is not None:
                 self._need_keyframe()
         return True
 
     def offer(self, source: Any, data: bytes, timestamp: int, keyframe: bool) -> None:
-        if source is not self.source or self.readyState != "live":
+        if source is not self.source or self.out is None or self.readyState != "live":
             return
         if self.waiting:
             if not keyframe:
@@ -223,19 +235,15 @@ class Slot(MediaStreamTrack):
         else:
             delta = timestamp - self._last_in
             out = self._last_out + (delta if 0 < delta <= MAX_GAP[self.kind] else self.step)
-        try:
-            self._queue.put_nowait((data, out))
-        except asyncio.QueueFull:
-            self.dropped += 1
-            if self.kind == "video":  # the subscriber will miss a reference frame: start again at a keyframe
-                self.waiting = True
-                self._need_keyframe()
+        payloads, ntp = packetize(self.out.codec, data)
+        if not self.out.send(payloads, out, ntp):
+            self.waiting = self.kind == "video"  # the connection went: start again at a keyframe
             return
         self._last_in, self._last_out = timestamp, out
         self.frames += 1
 
     def keyframe_lost(self) -> None:
-        """The subscriber asked for a keyframe (it lost sync): hold its video until one comes."""
+        """The subscriber asked for a keyframe (it lost sync), or can now receive: hold video until one comes."""
         if self.kind == "video" and self.source is not None:
             self.waiting = True
             self._need_keyframe()
@@ -244,23 +252,5 @@ class Slot(MediaStreamTrack):
         if self.on_need_keyframe is not None and self.source is not None:
             self.on_need_keyframe(self.source)
 
-    # Read by the sender
-
-    async def recv(self) -> av.Packet:
-        if self.readyState != "live":
-            raise MediaStreamError
-        item = await self._queue.get()
-        if item is None:
-            raise MediaStreamError
-        data, pts = item
-        packet = av.Packet(data)
-        packet.pts = pts
-        packet.time_base = self.time_base
-        return packet
-
-    def stop(self) -> None:
-        super().stop()
-        try:
-            self._queue.put_nowait(None)
-        except asyncio.QueueFull:
-            pass
+    async def recv(self) -> Any:
+        raise MediaStreamError  # never read: the slot sends its frames itself

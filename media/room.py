@@ -244,6 +244,7 @@ class Session:
                 else:
                     slot = Slot(media.kind, on_need_keyframe=lambda feed: feed.request_keyframe())
                     transceiver = pc.addTransceiver(slot, direction="sendonly")
+                    slot.attach(transceiver.sender)
                     on_keyframe_request(transceiver.sender, slot.keyframe_lost)
                     slots.append(("", slot))
                     slot.transceiver = transceiver  # type: ignore[attr-defined]
