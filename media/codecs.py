@@ -8,6 +8,8 @@ fails at once instead of connecting and decoding nothing.
 
 from __future__ import annotations
 
+import functools
+
 from aiortc import RTCRtpSender
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
@@ -31,4 +33,10 @@ def preferences(kind: str, video_codec: str) -> list[RTCRtpCodecCapability]:
     """The codec list for ``setCodecPreferences``: the room's video codec (with RTX for NACK), or Opus."""
     if video_codec not in VIDEO_CODECS:
         raise ValueError(f"video codec must be one of {VIDEO_CODECS}, not {video_codec!r}")
-    return [c for c in RTCRtpSender.getCapabilities(kind).codecs if _wanted(kind, video_codec, c)]
+    return list(_preferences(kind, video_codec))
+
+
+@functools.cache
+def _preferences(kind: str, video_codec: str) -> tuple[RTCRtpCodecCapability, ...]:
+    # aiortc builds its capability list anew on each call: ten times per joining site, for the same answer.
+    return tuple(c for c in RTCRtpSender.getCapabilities(kind).codecs if _wanted(kind, video_codec, c))

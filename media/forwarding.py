@@ -25,7 +25,6 @@ import queue
 from collections.abc import Callable
 from typing import Any
 
-from aiortc import rate as aiortc_rate
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
@@ -43,31 +42,6 @@ AUDIO_STEP = AUDIO_CLOCK // 50  # one 20 ms Opus packet
 MAX_GAP = {"video": 10 * VIDEO_CLOCK, "audio": 10 * AUDIO_CLOCK}  # a larger jump is a restart
 
 FrameHandler = Callable[[str, bytes, int], None]  # (codec name, frame bytes, timestamp)
-
-
-class LazyRateCounter(aiortc_rate.RateCounter):
-    """aiortc's bitrate window, its 1,000 one-millisecond buckets made on the first packet counted.
-
-    aiortc gives every video receiver a bitrate estimator (for REMB) whose window is 1,000 objects, built
-    when the transceiver is created, even for a send-only one. The server's subscriber slots are all
-    send-only: a 100-site briefing built 600 such windows while the sites joined (about 1 ms each, a
-    seventh of a media worker's time in bench/briefing.py's profile, and some 60 MB it never used)."""
-
-    def reset(self) -> None:
-        self._buckets: list[aiortc_rate.RateBucket] | None = None  # type: ignore[assignment]
-        self._origin_index = 0
-        self._origin_ms = None
-        self._total = aiortc_rate.RateBucket()
-
-    def add(self, value: int, now_ms: int) -> None:
-        if self._buckets is None:
-            self._buckets = [aiortc_rate.RateBucket() for _ in range(self._window_size)]
-        super().add(value, now_ms)
-
-
-if not hasattr(aiortc_rate, "RateCounter") or not hasattr(aiortc_rate.RateCounter, "_erase_old"):
-    raise RuntimeError("aiortc changed: aiortc.rate.RateCounter; media/forwarding.py needs updating")
-aiortc_rate.RateCounter = LazyRateCounter  # type: ignore[misc]  # read by RemoteBitrateEstimator.__init__
 
 
 # Receiving ---------------------------------------------------------------------------------------

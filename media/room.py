@@ -14,7 +14,6 @@ still encoded, to the slots that currently show it (media/forwarding.py).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -28,13 +27,15 @@ from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 from django.utils.translation import gettext as _
 
-from media import codecs, selection
+from media import aiortc_tuning, codecs, selection
 from media.adaptation import DownlinkVideos, Report, UplinkCap
 from media.forwarding import Slot, is_keyframe, on_keyframe_request, send_pli, tap_receiver
+from media.layout import Layouts
 from media.reassembly import FrameAssembler
 from media.speaker import SpeakerDetector
 from operations import metrics
 
+aiortc_tuning.apply()  # before any peer connection of ours
 log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], None]
@@ -42,6 +43,7 @@ CAMERA, SCREEN = "camera", "screen"
 TICK = 0.2  # seconds: speaker detection, keyframe retries
 QUALITY_EVERY = 10  # ticks
 KEYFRAME_RETRY = 1.0  # seconds without the keyframe asked for before asking again
+RELAYOUT_GAP = 0.1  # seconds: while sites keep joining, at most ten relayouts (and layout frames to all) a second
 LOSS_KEYFRAME_GAP = 0.1  # seconds: a keyframe asked for after loss goes at once unless one was asked this recently
 
 
@@ -343,6 +345,7 @@ class Room:
         self.remote: dict[int, Any] = {}  # site → media.remote.RemotePublisher
         self.exporter: Callable[[Feed, bytes, int, bool], None] | None = None
         self._relayout_pending = False
+        self._last_relayout = -math.inf
         self._ticks = 0
         self._ticker = asyncio.get_running_loop().create_task(self._tick_loop())
 
@@ -478,10 +481,16 @@ class Room:
         return selection.choose(len(session.audio), preferred, list(feeds), mine)
 
     def relayout_soon(self) -> None:
-        """One relayout for everything that happens in this turn of the loop (a burst of joins)."""
+        """One relayout for everything that happens in this turn of the loop, and at most one per
+        ``RELAYOUT_GAP`` while sites keep coming (a hundred joining together)."""
         if not self._relayout_pending:
             self._relayout_pending = True
-            asyncio.get_running_loop().call_soon(self._relayout_due)
+            wait = self._last_relayout + RELAYOUT_GAP - time.monotonic()
+            loop = asyncio.get_running_loop()
+            if wait > 0:
+                loop.call_later(wait, self._relayout_due)
+            else:
+                loop.call_soon(self._relayout_due)
 
     def _relayout_due(self) -> None:
         self._relayout_pending = False
@@ -489,8 +498,9 @@ class Room:
             self.relayout()
 
     def relayout(self) -> None:
+        self._last_relayout = time.monotonic()
         videos, sounds = self.live_feeds("video"), self.live_feeds("audio")
-        state = self.state()
+        layouts = Layouts(self.state())
         for session in list(self.sessions.values()):
             for slots, feeds, chosen in ((session.video, videos, self.video_for(session, videos)),
                                          (session.audio, sounds, self.audio_for(session, sounds))):
@@ -503,7 +513,7 @@ class Room:
                         if feed is not None:
                             feed.sinks.add(slot)
                         slot.assign(feed)
-            self._send_layout(session, state)
+            self._send_layout(session, layouts)
         if self.recorder is not None:
             self.recorder.follow()
 
@@ -524,19 +534,16 @@ class Room:
                       for site in sorted(sites, key=lambda s: (s != self.main_site, self.names.get(s, ""), s))],
         }
 
-    def _send_layout(self, session: Session, state: dict[str, Any] | None = None) -> None:
+    def _send_layout(self, session: Session, layouts: Layouts | None = None) -> None:
         def slots(pairs: list[tuple[str, Slot]]) -> list[dict[str, Any]]:
             return [{"mid": mid, "site": slot.source.site if slot.source else None,
                      "label": slot.source.label if slot.source else None} for mid, slot in pairs]
 
-        frame = {"type": "media", "event": "layout", "video": slots(session.video), "audio": slots(session.audio),
-                 **(state or self.state()), "you": {"site": session.site, "publishing": self.publishers.get(session.site) is session,
-                                         "muted": session.site in self.muted,
-                                         "reduced": session.downlink.reduced, "cap_kbps": session.uplink.cap_kbps}}
-        text = json.dumps(frame, sort_keys=True)
-        if text != session.last_layout:
-            session.last_layout = text
-            session.send(frame)
+        (layouts or Layouts(self.state())).send(session, {
+            "video": slots(session.video), "audio": slots(session.audio),
+            "you": {"site": session.site, "publishing": self.publishers.get(session.site) is session,
+                    "muted": session.site in self.muted, "reduced": session.downlink.reduced,
+                    "cap_kbps": session.uplink.cap_kbps}})
 
     # Every tick --------------------------------------------------------------------------------------
 

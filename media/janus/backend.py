@@ -29,7 +29,6 @@ server instead of the aiortc one); media/signaling.py has checked who may do wha
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from media.adaptation import WEAK_LOSS, DownlinkVideos, Report, UplinkCap
 from media.backend import InProcessBackend
 from media.janus import postprocess
 from media.janus.client import JanusClient, JanusError, JanusSession, JanusUnavailable
+from media.layout import Layouts
 from media.room import CAMERA, SCREEN, MediaError, Send, SessionInfo
 
 log = logging.getLogger(__name__)
@@ -496,9 +496,9 @@ class JanusRoom:
                 if changes:
                     jobs.append(self._switch(peer, changes))
             await asyncio.gather(*jobs)
-        state = self.state()
+        layouts = Layouts(self.state())
         for peer in list(self.peers.values()):
-            self.send_layout(peer, state)
+            self.send_layout(peer, layouts)
 
     def state(self) -> dict[str, Any]:
         sites = {p.site for p in self.peers.values()} | set(self.order)
@@ -512,7 +512,7 @@ class JanusRoom:
                       for site in sorted(sites, key=lambda s: (s != self.main_site, self.names.get(s, ""), s))],
         }
 
-    def send_layout(self, peer: Peer, state: dict[str, Any] | None = None) -> None:
+    def send_layout(self, peer: Peer, layouts: Layouts | None = None) -> None:
         if peer.sub is None and peer.pub is None:
             return
 
@@ -520,15 +520,11 @@ class JanusRoom:
             return [{"mid": mid, "site": key[0] if key else None, "label": key[1] if key else None}
                     for mid, key, _source in rows]
 
-        frame = {"type": "media", "event": "layout", "video": slots(peer.video), "audio": slots(peer.audio),
-                 **(state or self.state()),
-                 "you": {"site": peer.site, "publishing": self.publishers.get(peer.site) is peer,
-                         "muted": peer.site in self.muted, "reduced": peer.downlink.reduced,
-                         "cap_kbps": peer.uplink.cap_kbps}}
-        text = json.dumps(frame, sort_keys=True)
-        if text != peer.last_layout:
-            peer.last_layout = text
-            peer.send(frame)
+        (layouts or Layouts(self.state())).send(peer, {
+            "video": slots(peer.video), "audio": slots(peer.audio),
+            "you": {"site": peer.site, "publishing": self.publishers.get(peer.site) is peer,
+                    "muted": peer.site in self.muted, "reduced": peer.downlink.reduced,
+                    "cap_kbps": peer.uplink.cap_kbps}})
 
     # Janus's events ----------------------------------------------------------------------------------------
 
