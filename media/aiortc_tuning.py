@@ -31,7 +31,6 @@ class LazyRateCounter(aiortc_rate.RateCounter):
         super().add(value, now_ms)
 
 
-
 _compute_fingerprints = RTCCertificate.getFingerprints
 
 

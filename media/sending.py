@@ -37,7 +37,7 @@ _SENDER_NAMES = ("_RTCRtpSender__rtp_started", "_RTCRtpSender__rtp_exited", "_RT
                  "_RTCRtpSender__rtp_header_extensions_map", "_RTCRtpSender__rtx_payload_type",
                  "_RTCRtpSender__ntp_timestamp", "_RTCRtpSender__rtp_timestamp", "_RTCRtpSender__octet_count",
                  "_RTCRtpSender__packet_count", "_run_rtp", "_retransmit", "_ssrc", "_rtx_ssrc")
-_VP8_ID = slice(2, 4)  # aiortc's VP8 payload descriptor: X|S, I, then the 15-bit picture id with its M bit
+_DTLS_NAMES = ("_state", "_tx_srtp", "_RTCDtlsTransport__tx_bytes", "_RTCDtlsTransport__tx_packets", "transport")
 
 
 # One frame, packetized once ------------------------------------------------------------------------------
@@ -72,6 +72,11 @@ class RtpOut:
     """What a slot's sender puts on the wire: its header made once, then sequence, timestamp, marker per packet."""
 
     def __init__(self, sender: RTCRtpSender, codec: RTCRtpCodecParameters) -> None:
+        for name in _DTLS_NAMES:  # the connection is up by now: its transport has all of them
+            if not hasattr(sender.transport, name):
+                raise RuntimeError(f"aiortc changed: RTCDtlsTransport has no {name}; media/sending.py needs updating")
+        if not hasattr(sender.transport.transport, "_connection"):
+            raise RuntimeError("aiortc changed: RTCIceTransport has no _connection; media/sending.py needs updating")
         self.sender = sender
         self.codec = codec.name
         self.payload_type = codec.payloadType
@@ -183,4 +188,3 @@ def take_over(sender: RTCRtpSender, started: Callable[[RtpOut], None],
 
     sender._run_rtp = run_rtp  # type: ignore[method-assign]
     sender._retransmit = retransmit  # type: ignore[method-assign,assignment]
-
