@@ -258,6 +258,9 @@ class Session:
         async def on_state() -> None:
             if self.pc is not pc:
                 return
+            if pc.connectionState in ("connected", "failed"):
+                log.info("media room %s: site %s (session %s) %s", self.room.meeting_id, self.site, self.info.id,
+                         pc.connectionState)
             if pc.connectionState == "connected":
                 self.room.site_connected(self)
             elif pc.connectionState == "failed":

@@ -8,7 +8,9 @@ would not notice shows here as zero frames decoded.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from contextlib import contextmanager
 
@@ -48,10 +50,12 @@ def chromium():
             browser.close()
 
 
-def open_briefing(browser, server, user, meeting, publish: bool):
+def open_briefing(browser, server, user, meeting, publish: bool, route_socket=None):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_cookies([session_cookie(user, server.url)])
     page = context.new_page()
+    if route_socket is not None:
+        page.route_web_socket(re.compile(r"/ws/meetings/"), route_socket)
     page.goto(f"{server.url}/briefing/{meeting.pk}/")
     if page.is_checked("#publish") != publish:
         page.click("#publish")
@@ -62,6 +66,13 @@ def open_briefing(browser, server, user, meeting, publish: bool):
 def decoded_from(page, site: int) -> dict | None:
     rows = page.evaluate("briefing.stats()")
     return next((r for r in rows if r["kind"] == "video" and r["site"] == site), None)
+
+
+def what_it_sees(page, server) -> str:
+    """For a failure's message: what the page receives and shows, and the server's log."""
+    seen = page.evaluate("""async () => ({stats: await briefing.stats(), layout: briefing.layout(),
+        offers: briefing.offers(), media: document.querySelector('[data-testid=media-status]')?.dataset.state})""")
+    return f"{seen}\n{server.log_tail()}"
 
 
 def until_true(predicate, seconds: float = WAIT_S) -> bool:
@@ -147,11 +158,46 @@ def test_the_pages_reconnect_after_a_server_restart(sites_meeting, people, units
         try:
             open_briefing(browser, server, people["tuan"], sites_meeting, publish=True)
             hall = open_briefing(browser, server, people["minh"], sites_meeting, publish=False)
-            assert until(lambda: decoded(hall) >= DECODED), server.log_tail()
+            assert until(lambda: decoded(hall) >= DECODED), what_it_sees(hall, server)
             offers = hall.evaluate("briefing.offers()")
             server.restart()  # every socket and peer connection is gone; the pages come back by themselves
             assert until(lambda: hall.evaluate("briefing.offers()") > offers), "the page offered again"
-            assert until(lambda: decoded(hall) >= DECODED), f"no video after the restart: {server.log_tail()}"
+            assert until(lambda: decoded(hall) >= DECODED), f"no video after the restart: {what_it_sees(hall, server)}"
+            assert hall.get_attribute("[data-testid=media-status]", "data-state") == "media_online"
+        finally:
+            server.stop()
+
+
+def test_an_offer_lost_on_the_way_is_made_again(sites_meeting, people, units, monkeypatch):
+    """The page's first offer never reaches the server (a socket that dropped as it was sent): the page does
+    not wait for an answer forever but offers again, and the district's video comes."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("PHONGHOP_MEDIA_VIDEO_CODEC", "VP8")
+    district = units["district"].pk
+    dropped: list[str] = []
+
+    def lose_the_first_offer(ws) -> None:
+        server_side = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message) if isinstance(message, str) else {}
+            if frame.get("action") == "offer" and not dropped:
+                dropped.append(frame["action"])
+                return
+            server_side.send(message)
+
+        ws.on_message(from_page)  # the server's frames still reach the page untouched
+
+    with chromium() as browser:
+        server = DaphneServer().start()
+        try:
+            open_briefing(browser, server, people["tuan"], sites_meeting, publish=True)
+            hall = open_briefing(browser, server, people["minh"], sites_meeting, publish=False,
+                                 route_socket=lose_the_first_offer)
+            assert until_true(lambda: (decoded_from(hall, district) or {}).get("framesDecoded", 0) >= DECODED), \
+                what_it_sees(hall, server)
+            assert dropped == ["offer"]
+            assert hall.evaluate("briefing.offers()") >= 2, "the page offered again"
             assert hall.get_attribute("[data-testid=media-status]", "data-state") == "media_online"
         finally:
             server.stop()

@@ -4,7 +4,9 @@
 // in which slot in "layout" frames, so sites coming and going never need a new offer.
 //
 // Reconnection: a new socket (after a network cut or a server restart) is a new media session, so
-// every "ready" makes a fresh peer connection and offer; a peer connection that fails is replaced too.
+// every "ready" makes a fresh peer connection and offer; a peer connection that fails is replaced too,
+// and so is one still not connected ``CONNECT_WAIT_MS`` after its offer (an offer or answer lost with a
+// socket that dropped in between, a server that restarted while answering): nothing waits forever.
 //
 // With the Janus backend (media.backend === "janus") the page has two peer connections: the one it sends
 // on (it offers, the server relays Janus's answer) and the one it receives on, which Janus offers
@@ -24,6 +26,9 @@ function t(key, params = {}) {
 
 const RESTART_AFTER_MS = 4000; // a peer connection "disconnected" this long is replaced
 const GATHER_WAIT_MS = 2000;
+// Long enough for a hundred sites joining together on a busy server (all connected in 2-5 s in
+// bench/briefing.py), short enough that a lost offer costs a site seconds, not the meeting.
+const CONNECT_WAIT_MS = 12000;
 const PAGE_SIZE = Math.max(1, media.max_videos - 2);
 const VIEW_EVERY_MS = 1500;
 const JANUS = media.backend === "janus";
@@ -205,6 +210,7 @@ async function startJanus() {
   state.lastView = JSON.stringify(state.wantedView);
   state.offers += 1;
   send({ action: "subscribe", view: state.wantedView });
+  scheduleRestart(CONNECT_WAIT_MS);
   if (!(state.publish && state.local)) return;
   const pc = new RTCPeerConnection({ iceServers: media.ice_servers || [] });
   state.pc = pc;
@@ -256,6 +262,7 @@ async function startPeer() {
   state.lastView = JSON.stringify(state.wantedView);
   state.offers += 1;
   send({ action: "offer", sdp: pc.localDescription.sdp, view: state.wantedView });
+  scheduleRestart(CONNECT_WAIT_MS); // cancelled by nothing: it finds the connection up and does nothing
 }
 
 // The server measured loss on this site's uplink and asks for less (or lifts the cap). Only the video
@@ -279,12 +286,17 @@ async function applyBitrate() {
   renderControls();
 }
 
+// Every peer connection this screen needs is there and connected (with Janus: the receiving one too).
+function mediaUp() {
+  const all = peers();
+  return all.length > 0 && (!JANUS || state.sub !== null) && all.every((pc) => pc.connectionState === "connected");
+}
+
 function scheduleRestart(delay) {
   clearTimeout(state.restartTimer);
   state.restartTimer = setTimeout(() => {
-    const all = peers();
     if (!state.joined || !socket.ready) return;
-    if (delay > 0 && all.length && all.every((pc) => pc.connectionState === "connected")) return; // it came back by itself
+    if (delay > 0 && mediaUp()) return; // it came back by itself
     startPeer();
   }, delay);
 }
