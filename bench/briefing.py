@@ -23,6 +23,11 @@ answering one site, no server), the time from the moment all sites start joining
 sees its first frame and all six, the CPU per forwarded stream, and what the kind would carry: streams
 ÷ the busiest media process's share of a core (a Python worker is one core; Janus's threads are not
 bound to one, so its figure is its total's). Janus runs with the bench's own configuration (bench/sfu.py).
+
+A worker's CPU per stream falls as its load grows (each wake-up of its loop handles more packets), so
+"carries" extrapolated from one worker with all 100 sites and from each of two workers with 50 compares
+two loads. ``--kinds workers1@50,workers1,workers2`` adds one worker with 50 sites, the load each of the
+two carries, and prints the ratio at equal load too.
 """
 
 from __future__ import annotations
@@ -380,7 +385,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--role", default="bench", choices=["bench", "direct", "publishers", "sites"])
     parser.add_argument("--kind", default="workers1")
-    parser.add_argument("--kinds", default="direct,workers1,workers2,janus")
+    parser.add_argument("--kinds", default="direct,workers1,workers2,janus",
+                        help="kind@N: that kind with N sites (workers1@50: one worker at two workers' load each)")
     parser.add_argument("--sites", type=int, default=100)
     parser.add_argument("--publishers", type=int, default=6, help="the chair, the speaker and four others")
     parser.add_argument("--fps", type=int, default=15)
@@ -423,7 +429,11 @@ def main() -> None:
             direct = one_run("direct", 1, args.publishers, args.fps, args.join, args.seconds, args.warmup, 1)
             print(json.dumps(direct), flush=True)
             continue
-        r = one_run(kind, args.sites, args.publishers, args.fps, args.join, args.seconds, args.warmup, args.sample_every)
+        # "workers1@50": that kind with another number of sites (one worker at the load per worker of two).
+        name, _, count = kind.partition("@")
+        r = one_run(name, int(count) if count else args.sites, args.publishers, args.fps, args.join, args.seconds,
+                    args.warmup, args.sample_every)
+        r["kind"] = kind
         rows.append(r)
         print(json.dumps(r), flush=True)
     print()
@@ -438,6 +448,12 @@ def main() -> None:
                 print(f"{kind}: CPU per stream {by[kind]['per_stream_pct'] / by['janus']['per_stream_pct']:.2f} × Janus's")
     if "workers1" in by and "workers2" in by and by["workers1"]["carries"]:
         print(f"two workers carry {by['workers2']['carries'] / by['workers1']['carries']:.2f} × what one carries")
+    half = by.get(f"workers1@{args.sites // 2}")
+    if half and "workers2" in by and half["carries"]:
+        # A worker's CPU per stream falls as its load grows (more packets per wake-up of its loop), so one
+        # worker with every site is measured at twice the load of each of two: this compares equal loads.
+        print(f"two workers carry {by['workers2']['carries'] / half['carries']:.2f} × what one carries "
+              f"at the same load per worker ({args.sites // 2} sites)")
     print(json.dumps({"summary": rows, "direct": direct}), flush=True)
 
 
