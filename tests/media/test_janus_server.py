@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+import av
 import pytest
 from rt_client import Client
 from sfu_clients import Site, info, wait_for
@@ -261,13 +262,16 @@ async def test_janus_reports_the_speaker_and_records_the_briefing(janus_server, 
         feed = server.rooms[31].publishers[9].feed
         mine = [p for p in folder.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*.mjr") if p.stat().st_size > 1000]
         assert {p.name.split("-")[-2] for p in mine} == {"audio", "video"}, list(folder.glob("*"))
-        # Stopping made them playable for the recordings page (janus-pp-rec, in a thread): the camera as
-        # WebM, the sound as Ogg Opus, beside the .mjr folder.
+        # Stopping made them playable for the recordings page (janus-pp-rec, in a thread), beside the .mjr
+        # folder: the district's camera and microphone in one WebM file, picture and sound together.
         made = tmp_path / "31"
-        assert await wait_for(lambda: {p.suffix for p in made.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*")}
-                              >= {".webm", ".opus"}), list(made.glob("*"))
-        webm = next(made.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*.webm"))
-        assert webm.read_bytes()[:4] == b"\x1a\x45\xdf\xa3", "an EBML (WebM) file"
+        assert await wait_for(lambda: list(made.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*.webm"))), \
+            list(made.glob("*"))
+        files = list(made.glob(f"videoroom-{ROOM_BASE + 31}-user-{feed}-*.*"))
+        assert len(files) == 1, f"one file for the site's recording: {files}"
+        with av.open(str(files[0])) as container:
+            assert {s.type: s.codec_context.name for s in container.streams} == {"video": "vp8", "audio": "opus"}
+            assert any(p.stream.type == "audio" and p.size for p in container.demux(audio=0)), "sound recorded"
         assert not list(made.glob(".*")), "no partial file left"
 
         # A briefing that ends while recording (the meeting's "close"): its second recording is converted too.
