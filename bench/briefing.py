@@ -2,7 +2,7 @@
 four others, on one aiortc worker, on two workers sharing the briefing, and on Janus, in the same run.
 
     .venv/bin/python bench/briefing.py [--sites 100] [--publishers 6] [--fps 15] [--seconds 15]
-                                       [--kinds direct,workers1,workers2,janus]
+                                       [--kinds direct,workers1@half,workers1,workers2,janus]
 
 Light clients, so that 100 sites fit beside the servers on a small machine:
 - Publishers (one process: the chair, the speaker, four others) send a pre-encoded 320×240 VP8 clip, one
@@ -24,10 +24,11 @@ sees its first frame and all six, the CPU per forwarded stream, and what the kin
 ÷ the busiest media process's share of a core (a Python worker is one core; Janus's threads are not
 bound to one, so its figure is its total's). Janus runs with the bench's own configuration (bench/sfu.py).
 
-A worker's CPU per stream falls as its load grows (each wake-up of its loop handles more packets), so
+A worker's CPU per stream falls as its load grows (part of its cost does not grow with its sites: receiving
+every publisher, its loop's ticks; and a busier loop handles more packets per wake-up), so
 "carries" extrapolated from one worker with all 100 sites and from each of two workers with 50 compares
-two loads. ``--kinds workers1@50,workers1,workers2`` adds one worker with 50 sites, the load each of the
-two carries, and prints the ratio at equal load too.
+two loads. ``workers1@half`` (in the default kinds) adds one worker with half the sites, the load each of
+the two carries, and the ratio at equal load is printed too.
 """
 
 from __future__ import annotations
@@ -385,8 +386,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--role", default="bench", choices=["bench", "direct", "publishers", "sites"])
     parser.add_argument("--kind", default="workers1")
-    parser.add_argument("--kinds", default="direct,workers1,workers2,janus",
-                        help="kind@N: that kind with N sites (workers1@50: one worker at two workers' load each)")
+    parser.add_argument("--kinds", default="direct,workers1@half,workers1,workers2,janus",
+                        help="kind@N: that kind with N sites; kind@half: with half of --sites (workers1@half: one worker at "
+                             "the load each of two carries)")
     parser.add_argument("--sites", type=int, default=100)
     parser.add_argument("--publishers", type=int, default=6, help="the chair, the speaker and four others")
     parser.add_argument("--fps", type=int, default=15)
@@ -429,11 +431,11 @@ def main() -> None:
             direct = one_run("direct", 1, args.publishers, args.fps, args.join, args.seconds, args.warmup, 1)
             print(json.dumps(direct), flush=True)
             continue
-        # "workers1@50": that kind with another number of sites (one worker at the load per worker of two).
+        # "workers1@50", "workers1@half": that kind with another number of sites.
         name, _, count = kind.partition("@")
-        r = one_run(name, int(count) if count else args.sites, args.publishers, args.fps, args.join, args.seconds,
-                    args.warmup, args.sample_every)
-        r["kind"] = kind
+        sites = args.sites // 2 if count == "half" else int(count) if count else args.sites
+        r = one_run(name, sites, args.publishers, args.fps, args.join, args.seconds, args.warmup, args.sample_every)
+        r["kind"] = f"{name}@{sites}" if count else name
         rows.append(r)
         print(json.dumps(r), flush=True)
     print()
