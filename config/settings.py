@@ -122,10 +122,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # IMMEDIATE: a transaction takes the write lock when it begins. A deferred one that read first and
     # then writes fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT) when another thread wrote in
     # between (the live tally, the meeting-book builder); an immediate one waits up to the timeout instead.
-    # PHONGHOP_SQLITE_WAL=0 (the test suite's SQLite run, scripts/test): the rollback journal. The suite shares
-    # one database file between the test process and the Daphne processes it starts, and there WAL left the
-    # test process's next connection failing with "disk I/O error" after a child served a vote (seen in the
-    # full run only; not understood yet, docs/operations.md). One process, as deployed, keeps WAL.
+    # PHONGHOP_SQLITE_WAL=0: the rollback journal instead (docs/operations.md, "SQLite's journal"). Whatever
+    # runs beside the server must never open() and close() the live database file in the server's process:
+    # that drops the process's SQLite locks (sqlite.org/howtocorrupt.html, 2.2).
     journal = "PRAGMA journal_mode=WAL; " if envbool("PHONGHOP_SQLITE_WAL", True) else ""
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": journal + "PRAGMA synchronous=NORMAL;"}
