@@ -262,7 +262,7 @@ async function startPeer() {
   state.lastView = JSON.stringify(state.wantedView);
   state.offers += 1;
   send({ action: "offer", sdp: pc.localDescription.sdp, view: state.wantedView });
-  scheduleRestart(CONNECT_WAIT_MS); // cancelled by nothing: it finds the connection up and does nothing
+  scheduleRestart(CONNECT_WAIT_MS); // when it fires, a connection that is up is left alone
 }
 
 // The server measured loss on this site's uplink and asks for less (or lifts the cap). Only the video
