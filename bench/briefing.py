@@ -452,8 +452,7 @@ def main() -> None:
         print(f"two workers carry {by['workers2']['carries'] / by['workers1']['carries']:.2f} × what one carries")
     half = by.get(f"workers1@{args.sites // 2}")
     if half and "workers2" in by and half["carries"]:
-        # A worker's CPU per stream falls as its load grows (more packets per wake-up of its loop), so one
-        # worker with every site is measured at twice the load of each of two: this compares equal loads.
+        # Equal loads per worker (the module's docstring says why the ratio above is not).
         print(f"two workers carry {by['workers2']['carries'] / half['carries']:.2f} × what one carries "
               f"at the same load per worker ({args.sites // 2} sites)")
     print(json.dumps({"summary": rows, "direct": direct}), flush=True)

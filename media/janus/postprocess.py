@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -57,16 +58,14 @@ def header_of(source: Path) -> dict[str, Any]:
         return {}
 
 
-def codec_of(source: Path) -> str | None:
-    """The codec in a .mjr file's header, lower case; None if unreadable."""
-    return str(header_of(source).get("c", "")).lower() or None
-
-
+@dataclass
 class Stream:
-    """One .mjr file converted: its kind, its order among the publisher's streams, when it started."""
+    """One .mjr file converted: its kind, its order among the publisher's streams, when it started (µs)."""
 
-    def __init__(self, path: Path, kind: str, mindex: int, started_us: int) -> None:
-        self.path, self.kind, self.mindex, self.started_us = path, kind, mindex, started_us
+    path: Path
+    kind: str
+    mindex: int
+    started_us: int
 
 
 def convert(source_dir: Path, target_dir: Path) -> list[Path]:

@@ -88,7 +88,7 @@ def test_a_sites_picture_and_sound_become_one_file_in_step(tmp_path):
     assert first["audio"] == pytest.approx(0, abs=0.03)
 
 
-def test_a_recording_that_cannot_be_put_together_is_listed_apart(tmp_path, monkeypatch):
+def test_a_recording_that_cannot_be_put_together_is_listed_apart(tmp_path):
     """Picture and sound that will not mux (here: a broken sound file) are still both on the page,
     each on its own, and nothing half-made is left."""
     parts = tmp_path / "janus"
